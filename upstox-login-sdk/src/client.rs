@@ -1,0 +1,530 @@
+//! The client: configuration, the calls, and the mapping of every answer to
+//! a typed result.
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+
+use crate::error::{
+    ApiError, BodyKind, Error, ErrorEnvelope, InvalidResponse, JavaException, TransportError,
+    DEFAULT_MAX_BODY_BYTES,
+};
+use crate::generated::{self, types};
+use crate::redact::Redactor;
+use crate::session::{IndieTokenRequest, LogoutOutcome, Session};
+use crate::{AccessToken, App, AuthorizationCode, ClientId, ClientSecret};
+
+/// Upstox's production host.
+pub const PRODUCTION_BASE_URL: &str = "https://api.upstox.com";
+/// The default `User-Agent`.
+pub const DEFAULT_USER_AGENT: &str = concat!("upstox-login-sdk/", env!("CARGO_PKG_VERSION"));
+/// The default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default total timeout of a call.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The Upstox login client.
+///
+/// Cheap to clone (an `Arc` inside) and safe to share across tasks. It holds
+/// no token and no app secret: every call takes what it needs, so one client
+/// serves any number of apps and users at once.
+#[derive(Clone, Debug)]
+pub struct LoginClient {
+    inner: generated::Client,
+    base_url: url::Url,
+    max_body_bytes: usize,
+}
+
+/// Configures a [`LoginClient`]; made by [`LoginClient::builder`].
+#[derive(Debug, Clone)]
+pub struct LoginClientBuilder {
+    base_url: String,
+    connect_timeout: Duration,
+    timeout: Duration,
+    user_agent: String,
+    max_body_bytes: usize,
+}
+
+impl Default for LoginClientBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: PRODUCTION_BASE_URL.to_string(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+impl LoginClientBuilder {
+    /// Where to send calls; production (`https://api.upstox.com`) by default.
+    /// Must be `https`, except on loopback (`127.0.0.0/8`, `localhost`, `[::1]`).
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// How long to wait for a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long a whole call may take, body included (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header (default `upstox-login-sdk/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// The largest response body read (default 1 MiB); larger ones fail with
+    /// [`Error::BodyTooLarge`] without being buffered.
+    pub fn max_body_bytes(mut self, max: usize) -> Self {
+        self.max_body_bytes = max;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<LoginClient, Error> {
+        let base_url = parse_base_url(&self.base_url)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .user_agent(self.user_agent.as_str())
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| Error::InvalidInput(format!("could not build the HTTP client: {e}")))?;
+        Ok(self.finish(base_url, http))
+    }
+
+    /// Builds the client over an HTTP client of your own (proxies, custom
+    /// roots). Give it a redirect policy of `none`: API calls must not follow
+    /// redirects. The timeouts set here are ignored in favour of yours.
+    pub fn build_with_http_client(self, http: reqwest::Client) -> Result<LoginClient, Error> {
+        let base_url = parse_base_url(&self.base_url)?;
+        Ok(self.finish(base_url, http))
+    }
+
+    fn finish(self, base_url: url::Url, http: reqwest::Client) -> LoginClient {
+        let base = base_url.as_str().trim_end_matches('/').to_string();
+        LoginClient {
+            inner: generated::Client::new_with_client(&base, http),
+            base_url,
+            max_body_bytes: self.max_body_bytes,
+        }
+    }
+}
+
+fn parse_base_url(raw: &str) -> Result<url::Url, Error> {
+    let url = url::Url::parse(raw)
+        .map_err(|e| Error::InvalidInput(format!("base URL {raw:?} is not a URL: {e}")))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::InvalidInput(format!("base URL {raw:?} must not have a query or fragment")));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(Error::InvalidInput(format!(
+            "base URL {raw:?} uses plain http to a non-loopback host; use https \
+             (plain http is allowed only for 127.0.0.0/8, localhost and [::1])"
+        ))),
+        other => Err(Error::InvalidInput(format!("base URL {raw:?} has unsupported scheme {other:?}"))),
+    }
+}
+
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+impl LoginClient {
+    /// A client for production with the default settings.
+    pub fn new() -> Result<Self, Error> {
+        Self::builder().build()
+    }
+
+    /// Starts configuring a client.
+    pub fn builder() -> LoginClientBuilder {
+        LoginClientBuilder::default()
+    }
+
+    /// The base URL calls go to.
+    pub fn base_url(&self) -> &url::Url {
+        &self.base_url
+    }
+
+    /// The generated client underneath, for anything this facade does not
+    /// cover. Calls through it get the same hooks (no redirects, body cap,
+    /// sensitive `Authorization`, no secret in logs) but raw
+    /// `progenitor_client` errors.
+    pub fn generated(&self) -> &generated::Client {
+        &self.inner
+    }
+
+    /// Exchanges an authorization code for a session (`POST
+    /// /v2/login/authorization/token`).
+    ///
+    /// The code is single-use, even when the exchange fails: this call is
+    /// never retried, by the library or (please) by you.
+    pub async fn exchange_code(&self, app: &App, code: AuthorizationCode) -> Result<Session, Error> {
+        self.exchange_code_with(app, code, None).await
+    }
+
+    /// [`exchange_code`](Self::exchange_code), also asking for (`Some(true)`)
+    /// or against (`Some(false)`) a new extended token.
+    pub async fn exchange_code_with(
+        &self,
+        app: &App,
+        code: AuthorizationCode,
+        refresh_extended_token: Option<bool>,
+    ) -> Result<Session, Error> {
+        if code.secret().is_empty() {
+            return Err(Error::InvalidInput("the authorization code is empty".into()));
+        }
+        let redactor = Redactor::new([app.client_secret().secret(), code.secret()]);
+        let body = types::TokenRequest {
+            code,
+            client_id: app.client_id().clone(),
+            client_secret: app.client_secret().clone(),
+            redirect_uri: app.redirect_uri().clone(),
+            grant_type: types::GrantType::AuthorizationCode,
+            refresh_extended_token,
+        };
+        let call = self.inner.token().body(body).send();
+        let (response, observed) = self.run("token", &redactor, call).await?;
+        if response.access_token.is_none() {
+            return Err(Self::missing_field("token", "access_token", &observed, &redactor));
+        }
+        Ok(Session::new(response, SystemTime::now()))
+    }
+
+    /// Revokes an access token (`DELETE /v2/logout`).
+    pub async fn logout(&self, token: &AccessToken) -> Result<LogoutOutcome, Error> {
+        if token.secret().is_empty() {
+            return Err(Error::InvalidInput("the access token is empty".into()));
+        }
+        let redactor = Redactor::new([token.secret()]);
+        let mut authorization = String::with_capacity(7 + token.secret().len());
+        authorization.push_str("Bearer ");
+        authorization.push_str(token.secret());
+        let call = self.inner.logout().authorization(authorization).send();
+        let (response, _) = self.run("logout", &redactor, call).await?;
+        Ok(LogoutOutcome::from(response))
+    }
+
+    /// Asks an individual account holder to approve a token (`POST
+    /// /v3/login/auth/token/request/{client_id}`, beta). On approval Upstox
+    /// POSTs the token to the app's notifier webhook: parse it with
+    /// [`crate::NotifierPayload`].
+    pub async fn request_indie_token(
+        &self,
+        client_id: &ClientId,
+        client_secret: &ClientSecret,
+        otp_verification_disabled: Option<bool>,
+    ) -> Result<IndieTokenRequest, Error> {
+        if client_id.as_str().is_empty() {
+            return Err(Error::InvalidInput("the client id is empty".into()));
+        }
+        let redactor = Redactor::new([client_secret.secret()]);
+        let body = types::IndieUserTokenRequest {
+            client_secret: client_secret.clone(),
+            client_id: None,
+            otp_verification_disabled,
+        };
+        let call = self
+            .inner
+            .init_token_request_for_indie_user()
+            .client_id(client_id.clone())
+            .body(body)
+            .send();
+        let (response, _) = self.run("init_token_request_for_indie_user", &redactor, call).await?;
+        Ok(IndieTokenRequest::from(response))
+    }
+
+    fn missing_field(
+        operation: &'static str,
+        field: &str,
+        observed: &Observed,
+        redactor: &Redactor,
+    ) -> Error {
+        Error::InvalidResponse(InvalidResponse {
+            status: observed.status,
+            content_type: observed.content_type.clone(),
+            excerpt: redactor.excerpt(&observed.body),
+            body_len: observed.body.len(),
+            reason: format!("the answer has no `{field}`"),
+            operation,
+        })
+    }
+
+    /// Runs one generated call with a fresh call context and maps its
+    /// outcome. A `200` carrying the error envelope is an error.
+    async fn run<T>(
+        &self,
+        operation: &'static str,
+        redactor: &Redactor,
+        call: impl std::future::Future<
+            Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorEnvelope>>,
+        >,
+    ) -> Result<(T, Observed), Error> {
+        let ctx = CallContext {
+            max_body_bytes: self.max_body_bytes,
+            observed: RefCell::new(Observed::default()),
+        };
+        let (result, observed) = CALL
+            .scope(ctx, async move {
+                let result = call.await;
+                let observed = CALL.with(|c| c.observed.take());
+                (result, observed)
+            })
+            .await;
+        match result {
+            Ok(value) => {
+                if let Some(api) = envelope_in_success(operation, &observed, redactor) {
+                    return Err(Error::Api(api));
+                }
+                Ok((value.into_inner(), observed))
+            }
+            Err(e) => Err(map_error(operation, e, observed, redactor)),
+        }
+    }
+}
+
+tokio::task_local! {
+    static CALL: CallContext;
+}
+
+struct CallContext {
+    max_body_bytes: usize,
+    observed: RefCell<Observed>,
+}
+
+/// What the exec hook saw of the answer, for errors that need it.
+#[derive(Default, Debug)]
+struct Observed {
+    status: u16,
+    content_type: Option<String>,
+    location: Option<String>,
+    body: Bytes,
+    too_large: bool,
+    limit: usize,
+}
+
+fn envelope_in_success(operation: &'static str, observed: &Observed, redactor: &Redactor) -> Option<ApiError> {
+    // Cheap pre-check before a second parse of a normal success body.
+    let body = &observed.body;
+    if !memchr_slice(body, b"\"errors\"") {
+        return None;
+    }
+    let envelope: ErrorEnvelope = serde_json::from_slice(body).ok()?;
+    if envelope.errors.is_empty() && envelope.status.as_deref() != Some("error") {
+        return None;
+    }
+    Some(ApiError {
+        status: observed.status,
+        errors: redactor.entries(envelope.errors),
+        body_kind: BodyKind::Envelope,
+        body: redactor.text(body),
+        operation,
+    })
+}
+
+fn memchr_slice(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn map_error(
+    operation: &'static str,
+    error: progenitor_client::Error<ErrorEnvelope>,
+    observed: Observed,
+    redactor: &Redactor,
+) -> Error {
+    use progenitor_client::Error as G;
+    if observed.too_large {
+        return Error::BodyTooLarge {
+            status: observed.status,
+            limit: observed.limit,
+        };
+    }
+    match error {
+        G::CommunicationError(e) | G::ResponseBodyError(e) | G::InvalidUpgrade(e) => {
+            if e.is_timeout() {
+                Error::Timeout(TransportError(e))
+            } else {
+                Error::Transport(TransportError(e))
+            }
+        }
+        G::InvalidRequest(m) | G::Custom(m) => Error::InvalidInput(m),
+        G::ErrorResponse(value) => {
+            let status = value.status().as_u16();
+            let envelope = value.into_inner();
+            if envelope.errors.is_empty() {
+                return error_without_envelope(operation, status, &observed, redactor);
+            }
+            Error::Api(ApiError {
+                status,
+                errors: redactor.entries(envelope.errors),
+                body_kind: BodyKind::Envelope,
+                body: redactor.text(&observed.body),
+                operation,
+            })
+        }
+        G::InvalidResponsePayload(bytes, e) => {
+            if (400..600).contains(&observed.status) {
+                return error_without_envelope(operation, observed.status, &observed, redactor);
+            }
+            Error::InvalidResponse(InvalidResponse {
+                status: observed.status,
+                content_type: observed.content_type.clone(),
+                excerpt: redactor.excerpt(&bytes),
+                body_len: bytes.len(),
+                reason: e.to_string(),
+                operation,
+            })
+        }
+        G::UnexpectedResponse(response) => {
+            let status = response.status().as_u16();
+            if (300..400).contains(&status) {
+                return Error::Redirect {
+                    status,
+                    location: observed.location.clone(),
+                };
+            }
+            Error::InvalidResponse(InvalidResponse {
+                status,
+                content_type: observed.content_type.clone(),
+                excerpt: redactor.excerpt(&observed.body),
+                body_len: observed.body.len(),
+                reason: format!("status {status} is not documented for `{operation}`"),
+                operation,
+            })
+        }
+    }
+}
+
+/// An error status whose body is not the envelope: a Java exception, an
+/// HTML page from the CDN, plain text, or nothing.
+fn error_without_envelope(operation: &'static str, status: u16, observed: &Observed, redactor: &Redactor) -> Error {
+    let body = &observed.body;
+    let body_kind = if body.iter().all(u8::is_ascii_whitespace) {
+        BodyKind::Empty
+    } else if let Some(java) = serde_json::from_slice::<JavaException>(body)
+        .ok()
+        .filter(|j| j.stack_trace.is_some() || j.localized_message.is_some())
+    {
+        BodyKind::JavaException {
+            message: java.message.or(java.localized_message).map(|m| redactor.text(m.as_bytes())),
+        }
+    } else {
+        BodyKind::Other {
+            content_type: observed.content_type.clone(),
+        }
+    };
+    Error::Api(ApiError {
+        status,
+        errors: Vec::new(),
+        body_kind,
+        body: redactor.text(body),
+        operation,
+    })
+}
+
+/// The hooks every generated call goes through.
+impl ClientHooks<()> for generated::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        let headers = request.headers_mut();
+        // progenitor adds `api-version` to every call; the v3 call must not carry it.
+        if info.operation_id == "init_token_request_for_indie_user" {
+            headers.remove("api-version");
+        }
+        if let Some(value) = headers.get_mut(reqwest::header::AUTHORIZATION) {
+            value.set_sensitive(true);
+        }
+        Ok(())
+    }
+
+    async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
+        let started = Instant::now();
+        let method = request.method().clone();
+        let path = request.url().path().to_string();
+        tracing::trace!(operation = info.operation_id, %method, %path, "sending");
+        let result = self.client().execute(request).await;
+        let mut response = match result {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::debug!(operation = info.operation_id, %method, %path, error = %TransportErrorRef(&e), "failed");
+                return Err(e);
+            }
+        };
+        let status = response.status();
+        let max = CALL.try_with(|c| c.max_body_bytes).unwrap_or(DEFAULT_MAX_BODY_BYTES);
+        let content_type = header_text(response.headers(), reqwest::header::CONTENT_TYPE);
+        let location = header_text(response.headers(), reqwest::header::LOCATION);
+        let mut too_large = response.content_length().is_some_and(|n| n > max as u64);
+        let mut body = Vec::new();
+        if !too_large {
+            while let Some(chunk) = response.chunk().await? {
+                if body.len() + chunk.len() > max {
+                    too_large = true;
+                    body = Vec::new();
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
+        let body = Bytes::from(body);
+        tracing::debug!(
+            operation = info.operation_id,
+            %method,
+            %path,
+            status = status.as_u16(),
+            body_bytes = body.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "answered"
+        );
+        let _ = CALL.try_with(|c| {
+            *c.observed.borrow_mut() = Observed {
+                status: status.as_u16(),
+                content_type,
+                location,
+                body: body.clone(),
+                too_large,
+                limit: max,
+            }
+        });
+        let mut rebuilt = http::Response::new(body);
+        *rebuilt.status_mut() = status;
+        *rebuilt.version_mut() = response.version();
+        *rebuilt.headers_mut() = std::mem::take(response.headers_mut());
+        Ok(reqwest::Response::from(rebuilt))
+    }
+}
+
+struct TransportErrorRef<'a>(&'a reqwest::Error);
+
+impl std::fmt::Display for TransportErrorRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+fn header_text(headers: &reqwest::header::HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+    headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}

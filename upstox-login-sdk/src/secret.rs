@@ -1,0 +1,249 @@
+//! Newtypes for every identifier and secret of the login flow.
+//!
+//! Secrets ([`ClientSecret`], [`AuthorizationCode`], [`AccessToken`],
+//! [`ExtendedToken`], [`RefreshToken`]) print as `Name([redacted])` in
+//! `Debug`, have no `Display`, and give their value only through an explicit
+//! `.secret()` call. They serialize as the plain string, because the wire and
+//! a saved session need the value. Equality on secrets is constant-time.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! secret_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a secret value.
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+
+            /// The secret value itself. Every read is this explicit call.
+            pub fn secret(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "([redacted])"))
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                crate::state::constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> String {
+                stringify!($name).to_string()
+            }
+
+            fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+                string_schema(Some("password"))
+            }
+        }
+    };
+}
+
+fn string_schema(format: Option<&str>) -> schemars::schema::Schema {
+    schemars::schema::SchemaObject {
+        instance_type: Some(schemars::schema::InstanceType::String.into()),
+        format: format.map(str::to_string),
+        ..Default::default()
+    }
+    .into()
+}
+
+secret_type!(
+    /// The app's API secret, sent in the token exchange and the indie-user request.
+    ClientSecret
+);
+secret_type!(
+    /// The single-use authorization code from the login redirect.
+    ///
+    /// It is spent by the first token exchange that presents it, even a
+    /// failed one, so the library never retries that exchange.
+    AuthorizationCode
+);
+secret_type!(
+    /// The access token: valid until the next 03:30 Asia/Kolkata (see [`crate::expiry`]).
+    AccessToken
+);
+secret_type!(
+    /// The extended token: valid for a year, for read-only APIs only.
+    ExtendedToken
+);
+secret_type!(
+    /// A refresh token, listed by the service's own spec. Upstox has no refresh grant.
+    RefreshToken
+);
+
+macro_rules! plain_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a value.
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+
+            /// The value as a string.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({:?})"), self.0)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::convert::Infallible;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok(Self::new(s))
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self::new(s)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                Self::new(s)
+            }
+        }
+    };
+}
+
+plain_type!(
+    /// The app's API key. Not a secret: it appears in the browser's URL.
+    ClientId
+);
+
+/// The redirect URI registered with the app: an absolute `http` or `https`
+/// URL with a host, kept exactly as written, since Upstox compares it byte for
+/// byte with the registered one.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct RedirectUri {
+    raw: String,
+    url: url::Url,
+}
+
+impl schemars::JsonSchema for RedirectUri {
+    fn schema_name() -> String {
+        "RedirectUri".to_string()
+    }
+
+    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        string_schema(Some("uri"))
+    }
+}
+
+impl RedirectUri {
+    /// Validates and wraps a redirect URI.
+    pub fn new(value: impl Into<String>) -> Result<Self, InvalidRedirectUri> {
+        let raw = value.into();
+        match url::Url::parse(&raw) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+                Ok(Self { raw, url })
+            }
+            Ok(_) => Err(InvalidRedirectUri {
+                value: raw,
+                reason: "it must be an http or https URL with a host",
+            }),
+            Err(_) => Err(InvalidRedirectUri {
+                value: raw,
+                reason: "it is not an absolute URL",
+            }),
+        }
+    }
+
+    /// The URI as written.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The URI parsed.
+    pub fn url(&self) -> &url::Url {
+        &self.url
+    }
+}
+
+impl fmt::Debug for RedirectUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RedirectUri({:?})", self.raw)
+    }
+}
+
+impl fmt::Display for RedirectUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.raw)
+    }
+}
+
+impl std::str::FromStr for RedirectUri {
+    type Err = InvalidRedirectUri;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
+impl TryFrom<&str> for RedirectUri {
+    type Error = InvalidRedirectUri;
+    fn try_from(s: &str) -> Result<Self, Self::Error> {
+        Self::new(s)
+    }
+}
+
+impl Serialize for RedirectUri {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.raw)
+    }
+}
+
+impl<'de> Deserialize<'de> for RedirectUri {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::new(s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A redirect URI that is not an absolute `http` or `https` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidRedirectUri {
+    value: String,
+    reason: &'static str,
+}
+
+impl fmt::Display for InvalidRedirectUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid redirect URI {:?}: {}", self.value, self.reason)
+    }
+}
+
+impl std::error::Error for InvalidRedirectUri {}
