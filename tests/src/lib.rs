@@ -1,1 +1,100 @@
+//! Shared fixtures for the integration tests: the contract's payloads, an
+//! app with odd characters in every field, and clients pointed at mocks.
 
+#![warn(missing_docs)]
+
+use upstox_login_sdk::{App, ClientId, ClientSecret, LoginClient, RedirectUri};
+
+/// The client id used by the tests.
+pub const CLIENT_ID: &str = "a1b2-c3 d4";
+/// The client secret used by the tests (with characters that need encoding).
+pub const CLIENT_SECRET: &str = "s3cr&t=+/ secret";
+/// The redirect URI used by the tests.
+pub const REDIRECT_URI: &str = "http://127.0.0.1:5055/callback?x=1";
+/// An authorization code.
+pub const CODE: &str = "c0de/+&=z";
+/// The access token the mocks hand out.
+pub const ACCESS_TOKEN: &str = "eyJ0eXAiOiJKV1Q.access.token";
+/// The extended token the mocks hand out.
+pub const EXTENDED_TOKEN: &str = "ext-token-0123456789";
+
+/// The app every test logs in as.
+pub fn app() -> App {
+    App::new(
+        ClientId::new(CLIENT_ID),
+        ClientSecret::new(CLIENT_SECRET),
+        RedirectUri::new(REDIRECT_URI).expect("valid redirect URI"),
+    )
+}
+
+/// A client pointed at `base_url` with short timeouts.
+pub fn client(base_url: &str) -> LoginClient {
+    LoginClient::builder()
+        .base_url(base_url)
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .expect("client builds")
+}
+
+/// The exact form body of the token exchange for [`app`] and [`CODE`],
+/// fields in the order the generated client sends them.
+pub fn token_form_body(extra: &str) -> String {
+    let enc = |s: &str| -> String { url_encode(s) };
+    format!(
+        "client_id={}&client_secret={}&code={}&grant_type=authorization_code&redirect_uri={}{extra}",
+        enc(CLIENT_ID),
+        enc(CLIENT_SECRET),
+        enc(CODE),
+        enc(REDIRECT_URI)
+    )
+}
+
+/// `application/x-www-form-urlencoded` encoding, written out by hand so the
+/// test does not share the library's encoder.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The docs' example token response (with the missing comma restored),
+/// plus the served spec's extra fields.
+pub fn token_response() -> serde_json::Value {
+    serde_json::json!({
+        "email": "trader@example.com",
+        "exchanges": ["NSE", "NFO", "BSE", "CDS", "BFO", "BCD"],
+        "products": ["D", "CO", "I"],
+        "broker": "UPSTOX",
+        "user_id": "AB1234",
+        "user_name": "A Trader",
+        "order_types": ["MARKET", "LIMIT", "SL", "SL-M"],
+        "user_type": "individual",
+        "poa": false,
+        "ddpi": true,
+        "is_active": true,
+        "access_token": ACCESS_TOKEN,
+        "extended_token": EXTENDED_TOKEN,
+        "expires_in": 86400,
+        "token_type": "Bearer",
+    })
+}
+
+/// An error envelope with one entry in both spellings.
+pub fn envelope(code: &str, message: &str) -> serde_json::Value {
+    serde_json::json!({
+        "status": "error",
+        "errors": [{
+            "error_code": code, "message": message,
+            "property_path": null, "invalid_value": null,
+            "errorCode": code, "propertyPath": null, "invalidValue": null
+        }]
+    })
+}

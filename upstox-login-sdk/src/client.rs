@@ -95,7 +95,10 @@ impl LoginClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Result<LoginClient, Error> {
         let base_url = parse_base_url(&self.base_url)?;
-        let http = reqwest::Client::builder()
+        let http = reqwest::Client::builder();
+        #[cfg(feature = "rustls")]
+        let http = http.tls_backend_preconfigured(rustls_config()?);
+        let http = http
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .user_agent(self.user_agent.as_str())
@@ -124,11 +127,29 @@ impl LoginClientBuilder {
     }
 }
 
+/// TLS 1.2/1.3 through rustls with the ring provider (much quicker to build
+/// than aws-lc) and the platform's verifier and root certificates. Built per
+/// client: nothing process-global is installed.
+#[cfg(feature = "rustls")]
+fn rustls_config() -> Result<rustls::ClientConfig, Error> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_platform_verifier())
+        .map_err(|e| Error::InvalidInput(format!("could not set up TLS: {e}")))?
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 fn parse_base_url(raw: &str) -> Result<url::Url, Error> {
     let url = url::Url::parse(raw)
         .map_err(|e| Error::InvalidInput(format!("base URL {raw:?} is not a URL: {e}")))?;
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::InvalidInput(format!("base URL {raw:?} must not have a query or fragment")));
+        return Err(Error::InvalidInput(format!(
+            "base URL {raw:?} must not have a query or fragment"
+        )));
     }
     match url.scheme() {
         "https" => Ok(url),
@@ -137,7 +158,9 @@ fn parse_base_url(raw: &str) -> Result<url::Url, Error> {
             "base URL {raw:?} uses plain http to a non-loopback host; use https \
              (plain http is allowed only for 127.0.0.0/8, localhost and [::1])"
         ))),
-        other => Err(Error::InvalidInput(format!("base URL {raw:?} has unsupported scheme {other:?}"))),
+        other => Err(Error::InvalidInput(format!(
+            "base URL {raw:?} has unsupported scheme {other:?}"
+        ))),
     }
 }
 
@@ -179,7 +202,11 @@ impl LoginClient {
     ///
     /// The code is single-use, even when the exchange fails: this call is
     /// never retried, by the library or (please) by you.
-    pub async fn exchange_code(&self, app: &App, code: AuthorizationCode) -> Result<Session, Error> {
+    pub async fn exchange_code(
+        &self,
+        app: &App,
+        code: AuthorizationCode,
+    ) -> Result<Session, Error> {
         self.exchange_code_with(app, code, None).await
     }
 
@@ -192,7 +219,9 @@ impl LoginClient {
         refresh_extended_token: Option<bool>,
     ) -> Result<Session, Error> {
         if code.secret().is_empty() {
-            return Err(Error::InvalidInput("the authorization code is empty".into()));
+            return Err(Error::InvalidInput(
+                "the authorization code is empty".into(),
+            ));
         }
         let redactor = Redactor::new([app.client_secret().secret(), code.secret()]);
         let body = types::TokenRequest {
@@ -206,7 +235,12 @@ impl LoginClient {
         let call = self.inner.token().body(body).send();
         let (response, observed) = self.run("token", &redactor, call).await?;
         if response.access_token.is_none() {
-            return Err(Self::missing_field("token", "access_token", &observed, &redactor));
+            return Err(Self::missing_field(
+                "token",
+                "access_token",
+                &observed,
+                &redactor,
+            ));
         }
         Ok(Session::new(response, SystemTime::now()))
     }
@@ -250,7 +284,9 @@ impl LoginClient {
             .client_id(client_id.clone())
             .body(body)
             .send();
-        let (response, _) = self.run("init_token_request_for_indie_user", &redactor, call).await?;
+        let (response, _) = self
+            .run("init_token_request_for_indie_user", &redactor, call)
+            .await?;
         Ok(IndieTokenRequest::from(response))
     }
 
@@ -277,7 +313,10 @@ impl LoginClient {
         operation: &'static str,
         redactor: &Redactor,
         call: impl std::future::Future<
-            Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorEnvelope>>,
+            Output = Result<
+                progenitor_client::ResponseValue<T>,
+                progenitor_client::Error<ErrorEnvelope>,
+            >,
         >,
     ) -> Result<(T, Observed), Error> {
         let ctx = CallContext {
@@ -323,7 +362,11 @@ struct Observed {
     limit: usize,
 }
 
-fn envelope_in_success(operation: &'static str, observed: &Observed, redactor: &Redactor) -> Option<ApiError> {
+fn envelope_in_success(
+    operation: &'static str,
+    observed: &Observed,
+    redactor: &Redactor,
+) -> Option<ApiError> {
     // Cheap pre-check before a second parse of a normal success body.
     let body = &observed.body;
     if !memchr_slice(body, b"\"errors\"") {
@@ -417,7 +460,12 @@ fn map_error(
 
 /// An error status whose body is not the envelope: a Java exception, an
 /// HTML page from the CDN, plain text, or nothing.
-fn error_without_envelope(operation: &'static str, status: u16, observed: &Observed, redactor: &Redactor) -> Error {
+fn error_without_envelope(
+    operation: &'static str,
+    status: u16,
+    observed: &Observed,
+    redactor: &Redactor,
+) -> Error {
     let body = &observed.body;
     let body_kind = if body.iter().all(u8::is_ascii_whitespace) {
         BodyKind::Empty
@@ -426,7 +474,10 @@ fn error_without_envelope(operation: &'static str, status: u16, observed: &Obser
         .filter(|j| j.stack_trace.is_some() || j.localized_message.is_some())
     {
         BodyKind::JavaException {
-            message: java.message.or(java.localized_message).map(|m| redactor.text(m.as_bytes())),
+            message: java
+                .message
+                .or(java.localized_message)
+                .map(|m| redactor.text(m.as_bytes())),
         }
     } else {
         BodyKind::Other {
@@ -460,7 +511,11 @@ impl ClientHooks<()> for generated::Client {
         Ok(())
     }
 
-    async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
         let started = Instant::now();
         let method = request.method().clone();
         let path = request.url().path().to_string();
@@ -474,7 +529,9 @@ impl ClientHooks<()> for generated::Client {
             }
         };
         let status = response.status();
-        let max = CALL.try_with(|c| c.max_body_bytes).unwrap_or(DEFAULT_MAX_BODY_BYTES);
+        let max = CALL
+            .try_with(|c| c.max_body_bytes)
+            .unwrap_or(DEFAULT_MAX_BODY_BYTES);
         let content_type = header_text(response.headers(), reqwest::header::CONTENT_TYPE);
         let location = header_text(response.headers(), reqwest::header::LOCATION);
         let mut too_large = response.content_length().is_some_and(|n| n > max as u64);
@@ -525,6 +582,11 @@ impl std::fmt::Display for TransportErrorRef<'_> {
     }
 }
 
-fn header_text(headers: &reqwest::header::HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
-    headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+fn header_text(
+    headers: &reqwest::header::HeaderMap,
+    name: reqwest::header::HeaderName,
+) -> Option<String> {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }

@@ -61,7 +61,10 @@ impl fmt::Display for Error {
                 location.as_deref().unwrap_or("(no Location)")
             ),
             Error::BodyTooLarge { status, limit } => {
-                write!(f, "Upstox answered {status} with a body over {limit} bytes; not read")
+                write!(
+                    f,
+                    "Upstox answered {status} with a body over {limit} bytes; not read"
+                )
             }
             Error::InvalidInput(m) => write!(f, "invalid input, nothing was sent: {m}"),
         }
@@ -98,7 +101,11 @@ impl Error {
     /// was no error envelope).
     pub fn codes(&self) -> Vec<&ErrorCode> {
         match self {
-            Error::Api(e) => e.errors.iter().filter_map(|x| x.error_code.as_ref()).collect(),
+            Error::Api(e) => e
+                .errors
+                .iter()
+                .filter_map(|x| x.error_code.as_ref())
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -188,7 +195,12 @@ impl ApiError {
 
     /// Advice for a person, from the first known error code or the status.
     pub fn advice(&self) -> Option<&'static str> {
-        if let Some(advice) = self.errors.iter().filter_map(|e| e.error_code.as_ref()).find_map(ErrorCode::advice) {
+        if let Some(advice) = self
+            .errors
+            .iter()
+            .filter_map(|e| e.error_code.as_ref())
+            .find_map(ErrorCode::advice)
+        {
             return Some(advice);
         }
         match self.status {
@@ -202,7 +214,11 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Upstox refused `{}` with HTTP {}", self.operation, self.status)?;
+        write!(
+            f,
+            "Upstox refused `{}` with HTTP {}",
+            self.operation, self.status
+        )?;
         if self.errors.is_empty() {
             match &self.body_kind {
                 BodyKind::JavaException { message: Some(m) } => write!(f, ": {m}")?,
@@ -364,8 +380,12 @@ impl ErrorCode {
                 "invalid credentials: check the client id, the redirect URI (exactly as \
                  registered) and response_type"
             }
-            ErrorCode::ExtendedTokenNotPermitted => "this API needs the access token, not the extended token",
-            ErrorCode::ClientInactive => "this client id is inactive: check the app in the developer console",
+            ErrorCode::ExtendedTokenNotPermitted => {
+                "this API needs the access token, not the extended token"
+            }
+            ErrorCode::ClientInactive => {
+                "this client id is inactive: check the app in the developer console"
+            }
             ErrorCode::ApiVersionMissing => "the Api-Version header is missing",
             ErrorCode::TooManyRequests => "too many requests: slow down and retry later",
             ErrorCode::ApiKeyRequired => "the client id (API key) is missing",
@@ -446,7 +466,10 @@ impl<'de> Deserialize<'de> for ApiErrorEntry {
                 other => Some(other.to_string()),
             }
         }
-        fn either(a: Option<serde_json::Value>, b: Option<serde_json::Value>) -> Option<serde_json::Value> {
+        fn either(
+            a: Option<serde_json::Value>,
+            b: Option<serde_json::Value>,
+        ) -> Option<serde_json::Value> {
             match a {
                 Some(serde_json::Value::Null) | None => b.filter(|v| !v.is_null()),
                 some => some,
@@ -454,7 +477,8 @@ impl<'de> Deserialize<'de> for ApiErrorEntry {
         }
         let w = Wire::deserialize(d)?;
         Ok(ApiErrorEntry {
-            error_code: text(either(w.error_code, w.error_code_camel)).map(|c| ErrorCode::parse(&c)),
+            error_code: text(either(w.error_code, w.error_code_camel))
+                .map(|c| ErrorCode::parse(&c)),
             message: text(w.message),
             property_path: text(either(w.property_path, w.property_path_camel)),
             invalid_value: either(w.invalid_value, w.invalid_value_camel),
@@ -505,10 +529,12 @@ impl fmt::Display for CallbackError {
                 }
                 Ok(())
             }
-            CallbackError::MissingState => f.write_str("the callback carries no state; refusing it"),
-            CallbackError::StateMismatch => {
-                f.write_str("the callback's state does not match this login's; refusing it (possible forgery)")
+            CallbackError::MissingState => {
+                f.write_str("the callback carries no state; refusing it")
             }
+            CallbackError::StateMismatch => f.write_str(
+                "the callback's state does not match this login's; refusing it (possible forgery)",
+            ),
             CallbackError::MissingCode => f.write_str("the callback carries no authorization code"),
         }
     }

@@ -105,7 +105,10 @@ mod tests {
         assert_eq!(expires_at(ist(0, 3, 30, 1)), ist(1, 3, 30, 0));
         assert_eq!(expires_at(ist(0, 9, 15, 0)), ist(1, 3, 30, 0));
         assert_eq!(expires_at(ist(0, 23, 59, 59)), ist(1, 3, 30, 0));
-        assert_eq!(format_ist(expires_at(ist(0, 9, 15, 0))), "2026-11-29 03:30:00 IST");
+        assert_eq!(
+            format_ist(expires_at(ist(0, 9, 15, 0))),
+            "2026-11-29 03:30:00 IST"
+        );
     }
 
     #[test]
@@ -127,7 +130,9 @@ mod tests {
 
     #[test]
     fn before_the_epoch_does_not_panic() {
+        // 1969-12-31 23:59:58.5 UTC is 1970-01-01 05:29:58 IST.
         let t = UNIX_EPOCH - Duration::from_millis(1500);
-        assert_eq!(format_ist(expires_at(t)), "1970-01-01 03:30:00 IST");
+        assert_eq!(format_ist(t), "1970-01-01 05:29:58 IST");
+        assert_eq!(format_ist(expires_at(t)), "1970-01-02 03:30:00 IST");
     }
 }

@@ -41,6 +41,8 @@ mod client;
 pub mod error;
 pub mod expiry;
 mod login;
+#[cfg(feature = "loopback")]
+pub mod loopback;
 mod redact;
 mod secret;
 mod session;
@@ -78,7 +80,13 @@ impl LoginClient {
     pub fn start_login_with(&self, app: &App, scope: Option<&str>) -> Result<PendingLogin, Error> {
         let state = State::random()
             .map_err(|e| Error::InvalidInput(format!("the OS random source failed: {e}")))?;
-        let url = authorization_url(self.base_url(), app.client_id(), app.redirect_uri(), &state, scope);
+        let url = authorization_url(
+            self.base_url(),
+            app.client_id(),
+            app.redirect_uri(),
+            &state,
+            scope,
+        );
         Ok(PendingLogin::new(url, state, app.redirect_uri().clone()))
     }
 }

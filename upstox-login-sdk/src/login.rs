@@ -17,7 +17,11 @@ pub struct App {
 
 impl App {
     /// An app from its credentials.
-    pub fn new(client_id: ClientId, client_secret: ClientSecret, redirect_uri: RedirectUri) -> Self {
+    pub fn new(
+        client_id: ClientId,
+        client_secret: ClientSecret,
+        redirect_uri: RedirectUri,
+    ) -> Self {
         Self {
             client_id,
             client_secret,
@@ -127,7 +131,10 @@ impl PendingLogin {
 
 /// Checks a callback against the expected state; see
 /// [`PendingLogin::code_from_callback`].
-pub fn parse_callback(callback: &str, expected: &State) -> Result<AuthorizationCode, CallbackError> {
+pub fn parse_callback(
+    callback: &str,
+    expected: &State,
+) -> Result<AuthorizationCode, CallbackError> {
     let callback = callback.trim();
     let query = if let Ok(url) = url::Url::parse(callback) {
         url.query().unwrap_or("").to_string()
@@ -152,14 +159,13 @@ pub fn parse_callback(callback: &str, expected: &State) -> Result<AuthorizationC
             _ => continue,
         };
         if slot.is_some() {
-            return Err(CallbackError::Malformed(format!("`{k}` appears more than once")));
+            return Err(CallbackError::Malformed(format!(
+                "`{k}` appears more than once"
+            )));
         }
         *slot = Some(v.into_owned());
     }
-    let state_ok = match &state {
-        None => None,
-        Some(s) => Some(expected.matches(s)),
-    };
+    let state_ok = state.as_ref().map(|s| expected.matches(s));
     if let Some(error) = error {
         // An error sent back is reported as such only with our state, so a
         // forged request cannot pass itself off as Upstox's refusal.

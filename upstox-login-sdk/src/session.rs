@@ -24,7 +24,10 @@ pub struct Session {
 impl Session {
     /// Wraps a token response received at `issued_at`.
     pub fn new(response: types::TokenResponse, issued_at: SystemTime) -> Self {
-        Self { response, issued_at }
+        Self {
+            response,
+            issued_at,
+        }
     }
 
     /// The access token (present in any session this library returns).
@@ -65,7 +68,11 @@ mod unix_seconds {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
+        s.serialize_u64(
+            t.duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+        )
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
@@ -170,7 +177,9 @@ impl std::fmt::Display for NotifierError {
             NotifierError::ClientIdMismatch => {
                 f.write_str("the notifier payload is for another client id; ignoring it")
             }
-            NotifierError::MissingToken => f.write_str("the notifier payload carries no access token"),
+            NotifierError::MissingToken => {
+                f.write_str("the notifier payload carries no access token")
+            }
         }
     }
 }
@@ -181,14 +190,23 @@ impl NotifierPayload {
     /// Parses a webhook body. Errors never include the body.
     pub fn parse(body: &[u8]) -> Result<Self, NotifierError> {
         serde_json::from_slice(body).map_err(|e| {
-            NotifierError::Malformed(format!("{} at line {} column {}", classify(&e), e.line(), e.column()))
+            NotifierError::Malformed(format!(
+                "{} at line {} column {}",
+                classify(&e),
+                e.line(),
+                e.column()
+            ))
         })
     }
 
     /// Checks the payload names `expected` and carries a token; returns the token.
     pub fn verify_client_id(&self, expected: &ClientId) -> Result<&AccessToken, NotifierError> {
         match &self.client_id {
-            Some(id) if crate::state::constant_time_eq(id.as_str().as_bytes(), expected.as_str().as_bytes()) => {}
+            Some(id)
+                if crate::state::constant_time_eq(
+                    id.as_str().as_bytes(),
+                    expected.as_str().as_bytes(),
+                ) => {}
             _ => return Err(NotifierError::ClientIdMismatch),
         }
         self.access_token

@@ -42,7 +42,8 @@ pub fn generate(spec_text: &str) -> Result<String, String> {
     let tokens = Generator::new(&settings)
         .generate_tokens(&spec)
         .map_err(|e| format!("progenitor: {e}"))?;
-    let file: syn::File = syn::parse2(tokens).map_err(|e| format!("parsing generated code: {e}"))?;
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("parsing generated code: {e}"))?;
     let body = prettyplease::unparse(&file);
 
     let mut header = format!(

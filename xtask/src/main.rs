@@ -73,7 +73,10 @@ pub fn ensure_file_contents(path: &Path, contents: &str, mode: Mode) -> Result<(
             let diff = similar::TextDiff::from_lines(current.as_str(), contents)
                 .unified_diff()
                 .context_radius(3)
-                .header(&format!("{display} (checked in)"), &format!("{display} (from the spec)"))
+                .header(
+                    &format!("{display} (checked in)"),
+                    &format!("{display} (from the spec)"),
+                )
                 .to_string();
             Err(format!(
                 "{display} is out of date with its source:\n\n{diff}\n\

@@ -12,8 +12,8 @@
 //! the library (`GenerationSettings::with_replacement`).
 
 use openapiv3::{
-    OpenAPI, Parameter, ParameterData, ParameterSchemaOrContent, ReferenceOr, Schema,
-    SchemaData, SchemaKind, StringType, Type,
+    OpenAPI, Parameter, ParameterData, ParameterSchemaOrContent, ReferenceOr, Schema, SchemaData,
+    SchemaKind, StringType, Type,
 };
 
 /// One named rewrite of the document.
@@ -120,7 +120,8 @@ fn api_version_header(spec: &mut OpenAPI) -> Result<(), String> {
     if removed == 0 {
         return Err("no Api-Version header parameter found; is the transform still needed?".into());
     }
-    spec.info.version = version.ok_or("the Api-Version parameter must declare exactly one value")?;
+    spec.info.version =
+        version.ok_or("the Api-Version parameter must declare exactly one value")?;
     Ok(())
 }
 

@@ -1,0 +1,68 @@
+//! The generated types' JSON Schemas (schemars) describe the wire: each
+//! accepts the contract's example payloads and rejects a mistyped one.
+
+use schemars::schema_for;
+use serde_json::json;
+use upstox_login_sdk::generated::types::{
+    IndieUserInitTokenResponse, IndieUserTokenRequest, LogoutResponse, TokenRequest, TokenResponse,
+};
+use upstox_login_sdk::ErrorEnvelope;
+use upstox_login_tests::*;
+
+fn validator<T: schemars::JsonSchema>() -> jsonschema::Validator {
+    let schema = serde_json::to_value(schema_for!(T)).expect("schema serializes");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+#[test]
+fn token_response_schema() {
+    let v = validator::<TokenResponse>();
+    assert!(v.is_valid(&token_response()));
+    assert!(v.is_valid(&json!({})), "nothing is required");
+    assert!(
+        !v.is_valid(&json!({"exchanges": "NSE"})),
+        "exchanges is an array"
+    );
+    assert!(!v.is_valid(&json!({"poa": "false"})), "poa is a boolean");
+    assert!(
+        !v.is_valid(&json!({"access_token": 1})),
+        "tokens are strings"
+    );
+}
+
+#[test]
+fn logout_response_schema() {
+    let v = validator::<LogoutResponse>();
+    assert!(v.is_valid(&json!({"status": "success", "data": true})));
+    assert!(!v.is_valid(&json!({"status": "success", "data": "true"})));
+}
+
+#[test]
+fn indie_schemas() {
+    let v = validator::<IndieUserInitTokenResponse>();
+    assert!(v.is_valid(&json!({"status": "success", "data": {
+        "authorization_expiry": "1795851000000", "notifier_url": "https://example.com/hook"}})));
+    assert!(!v.is_valid(&json!({"data": {"authorization_expiry": 1795851000000u64}})));
+    let v = validator::<IndieUserTokenRequest>();
+    assert!(v.is_valid(&json!({"client_secret": "s"})));
+    assert!(!v.is_valid(&json!({})), "client_secret is required");
+}
+
+#[test]
+fn token_request_schema() {
+    let v = validator::<TokenRequest>();
+    let good = json!({"code": "c", "client_id": "i", "client_secret": "s",
+        "redirect_uri": REDIRECT_URI, "grant_type": "authorization_code"});
+    assert!(v.is_valid(&good));
+    let mut bad = good.clone();
+    bad["grant_type"] = json!("refresh_token");
+    assert!(!v.is_valid(&bad), "grant_type is always authorization_code");
+}
+
+#[test]
+fn error_envelope_schema() {
+    let v = validator::<ErrorEnvelope>();
+    assert!(v.is_valid(&json!({"status": "error", "errors": [
+        {"error_code": "UDAPI100069", "message": "m", "property_path": null, "invalid_value": 3}]})));
+    assert!(!v.is_valid(&json!({"errors": "UDAPI100069"})));
+}

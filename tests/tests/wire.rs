@@ -1,0 +1,348 @@
+//! The exact request each operation puts on the wire, and the decoding of
+//! the contract's documented answers.
+
+use httpmock::prelude::*;
+use upstox_login_sdk::{AccessToken, AuthorizationCode, ClientSecret, Error, ErrorCode, State};
+use upstox_login_tests::*;
+
+#[tokio::test]
+async fn token_exchange_sends_the_exact_form_and_decodes_the_session() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v2/login/authorization/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "application/json")
+                .header("api-version", "2.0")
+                .header_missing("authorization")
+                .form_urlencoded_tuple("code", CODE)
+                .form_urlencoded_tuple("client_id", CLIENT_ID)
+                .form_urlencoded_tuple("client_secret", CLIENT_SECRET)
+                .form_urlencoded_tuple("redirect_uri", REDIRECT_URI)
+                .form_urlencoded_tuple("grant_type", "authorization_code")
+                .form_urlencoded_tuple_missing("refresh_extended_token")
+                .body(token_form_body(""));
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(token_response());
+        })
+        .await;
+
+    let session = client(&server.base_url())
+        .exchange_code(&app(), AuthorizationCode::new(CODE))
+        .await
+        .expect("exchange succeeds");
+
+    mock.assert_async().await;
+    let r = &session.response;
+    assert_eq!(
+        session.access_token().map(AccessToken::secret),
+        Some(ACCESS_TOKEN)
+    );
+    assert_eq!(
+        session.extended_token().map(|t| t.secret()),
+        Some(EXTENDED_TOKEN)
+    );
+    assert_eq!(session.user_id(), Some("AB1234"));
+    assert_eq!(r.email.as_deref(), Some("trader@example.com"));
+    assert_eq!(r.exchanges, ["NSE", "NFO", "BSE", "CDS", "BFO", "BCD"]);
+    assert_eq!(r.products, ["D", "CO", "I"]);
+    assert_eq!(r.order_types, ["MARKET", "LIMIT", "SL", "SL-M"]);
+    assert_eq!(r.broker.as_deref(), Some("UPSTOX"));
+    assert_eq!(r.user_name.as_deref(), Some("A Trader"));
+    assert_eq!(r.user_type.as_deref(), Some("individual"));
+    assert_eq!(
+        (r.poa, r.ddpi, r.is_active),
+        (Some(false), Some(true), Some(true))
+    );
+    assert_eq!(r.expires_in, Some(86400));
+    assert_eq!(r.token_type.as_deref(), Some("Bearer"));
+    assert!(session.expires_at() > session.issued_at);
+}
+
+#[tokio::test]
+async fn token_exchange_sends_refresh_extended_token_when_asked() {
+    for flag in [true, false] {
+        let server = MockServer::start_async().await;
+        let mock = server
+            .mock_async(|when, then| {
+                when.method(POST)
+                    .path("/v2/login/authorization/token")
+                    .body(token_form_body(&format!("&refresh_extended_token={flag}")));
+                then.status(200).json_body(token_response());
+            })
+            .await;
+        client(&server.base_url())
+            .exchange_code_with(&app(), AuthorizationCode::new(CODE), Some(flag))
+            .await
+            .expect("exchange succeeds");
+        mock.assert_async().await;
+    }
+}
+
+#[tokio::test]
+async fn token_exchange_is_never_retried() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v2/login/authorization/token");
+            then.status(503)
+                .json_body(envelope("UDAPI100500", "Internal error"));
+        })
+        .await;
+    let err = client(&server.base_url())
+        .exchange_code(&app(), AuthorizationCode::new(CODE))
+        .await
+        .expect_err("503 fails");
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(
+        mock.calls_async().await,
+        1,
+        "a single-use code must be sent once"
+    );
+}
+
+#[tokio::test]
+async fn logout_sends_the_bearer_token_and_no_body() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(DELETE)
+                .path("/v2/logout")
+                .header("authorization", format!("Bearer {ACCESS_TOKEN}"))
+                .header("accept", "application/json")
+                .header("api-version", "2.0")
+                .header_missing("content-type")
+                .body("");
+            then.status(200)
+                .json_body(serde_json::json!({"status": "success", "data": true}));
+        })
+        .await;
+    let outcome = client(&server.base_url())
+        .logout(&AccessToken::new(ACCESS_TOKEN))
+        .await
+        .expect("logout succeeds");
+    mock.assert_async().await;
+    assert!(outcome.revoked);
+    assert_eq!(outcome.status.as_deref(), Some("success"));
+}
+
+#[tokio::test]
+async fn logout_decodes_partial_success_and_unknown_status() {
+    for (status, data) in [("partial_success", false), ("brand_new_status", true)] {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(DELETE).path("/v2/logout");
+                then.status(200)
+                    .json_body(serde_json::json!({"status": status, "data": data, "new": 1}));
+            })
+            .await;
+        let outcome = client(&server.base_url())
+            .logout(&AccessToken::new(ACCESS_TOKEN))
+            .await
+            .expect("decodes");
+        assert_eq!(outcome.status.as_deref(), Some(status));
+        assert_eq!(outcome.revoked, data);
+    }
+}
+
+#[tokio::test]
+async fn indie_request_sends_json_to_the_v3_path_without_api_version() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                // The client id is percent-encoded in the path.
+                .path("/v3/login/auth/token/request/a1b2-c3%20d4")
+                .header("content-type", "application/json")
+                .header("accept", "application/json")
+                .header_missing("api-version")
+                .header_missing("authorization")
+                .json_body(serde_json::json!({"client_secret": CLIENT_SECRET}));
+            then.status(200).json_body(serde_json::json!({
+                "status": "success",
+                "data": {"authorization_expiry": "1795851000000", "notifier_url": "https://example.com/hook"}
+            }));
+        })
+        .await;
+    let request = client(&server.base_url())
+        .request_indie_token(app().client_id(), &ClientSecret::new(CLIENT_SECRET), None)
+        .await
+        .expect("indie request succeeds");
+    mock.assert_async().await;
+    assert_eq!(request.status.as_deref(), Some("success"));
+    assert_eq!(
+        request.authorization_expiry.as_deref(),
+        Some("1795851000000")
+    );
+    assert_eq!(
+        request.notifier_url.as_deref(),
+        Some("https://example.com/hook")
+    );
+    assert_eq!(
+        request.expires_at(),
+        Some(std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_795_851_000_000))
+    );
+}
+
+#[tokio::test]
+async fn indie_request_sends_otp_flag_when_given() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v3/login/auth/token/request/a1b2-c3%20d4")
+                .json_body(serde_json::json!({"client_secret": CLIENT_SECRET, "otp_verification_disabled": true}));
+            then.status(200).json_body(serde_json::json!({"status": "success", "data": {}}));
+        })
+        .await;
+    client(&server.base_url())
+        .request_indie_token(
+            app().client_id(),
+            &ClientSecret::new(CLIENT_SECRET),
+            Some(true),
+        )
+        .await
+        .expect("indie request succeeds");
+    mock.assert_async().await;
+}
+
+#[tokio::test]
+async fn authorize_url_is_what_the_service_expects() {
+    let server = MockServer::start_async().await;
+    let client = client(&server.base_url());
+    let login = client.start_login(&app()).expect("login starts");
+    let state = login.state().as_str().to_string();
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/v2/login/authorization/dialog")
+                .query_param("response_type", "code")
+                .query_param("client_id", CLIENT_ID)
+                .query_param("redirect_uri", REDIRECT_URI)
+                .query_param("state", &state)
+                .query_param_missing("scope")
+                .query_param_count(".*", ".*", 4);
+            then.status(302)
+                .header("location", "https://login.upstox.com/");
+        })
+        .await;
+    // A browser following the URL: no redirects, so the 302 itself is seen.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let response = browser
+        .get(login.url().as_str())
+        .send()
+        .await
+        .expect("sent");
+    mock.assert_async().await;
+    assert_eq!(response.status().as_u16(), 302);
+    assert_eq!(
+        response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://login.upstox.com/")
+    );
+}
+
+#[tokio::test]
+async fn generated_authorize_sends_the_documented_query_and_surfaces_the_302() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/v2/login/authorization/dialog")
+                .header("api-version", "2.0")
+                .query_param("response_type", "code")
+                .query_param("client_id", CLIENT_ID)
+                .query_param("redirect_uri", REDIRECT_URI)
+                .query_param("state", "st")
+                .query_param("scope", "read");
+            then.status(302)
+                .header("location", "https://login.upstox.com/x");
+        })
+        .await;
+    let client = client(&server.base_url());
+    let result = client
+        .generated()
+        .authorize()
+        .response_type(upstox_login_sdk::generated::types::ResponseType::Code)
+        .client_id(app().client_id().clone())
+        .redirect_uri(app().redirect_uri().clone())
+        .state(State::new("st"))
+        .scope("read")
+        .send()
+        .await;
+    mock.assert_async().await;
+    match result {
+        Err(upstox_login_sdk::generated::Error::UnexpectedResponse(r)) => {
+            assert_eq!(r.status().as_u16(), 302);
+            assert_eq!(
+                r.headers().get("location").and_then(|v| v.to_str().ok()),
+                Some("https://login.upstox.com/x")
+            );
+        }
+        Err(other) => panic!("expected the 302 back, got {other:?}"),
+        Ok(r) => panic!("expected the 302 back, got {}", r.status()),
+    }
+}
+
+#[tokio::test]
+async fn base_url_with_a_path_prefix_and_trailing_slash() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(DELETE).path("/proxy/v2/logout");
+            then.status(200)
+                .json_body(serde_json::json!({"status": "success", "data": true}));
+        })
+        .await;
+    client(&server.url("/proxy/"))
+        .logout(&AccessToken::new(ACCESS_TOKEN))
+        .await
+        .expect("logout through a prefix");
+    mock.assert_async().await;
+}
+
+#[tokio::test]
+async fn default_base_url_is_production() {
+    let client = upstox_login_sdk::LoginClient::new().expect("builds");
+    assert_eq!(client.base_url().as_str(), "https://api.upstox.com/");
+    let login = client.start_login(&app()).expect("starts");
+    assert!(login.url().as_str().starts_with(
+        "https://api.upstox.com/v2/login/authorization/dialog?response_type=code&client_id="
+    ));
+}
+
+#[tokio::test]
+async fn documented_error_is_typed() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v2/login/authorization/token");
+            then.status(401)
+                .json_body(envelope("UDAPI100069", "Invalid Credentials"));
+        })
+        .await;
+    let err = client(&server.base_url())
+        .exchange_code(&app(), AuthorizationCode::new(CODE))
+        .await
+        .expect_err("fails");
+    assert!(
+        err.has_code(&ErrorCode::InvalidCodeOrCredentials),
+        "{err:?}"
+    );
+    let Error::Api(api) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(api.status, 401);
+    assert_eq!(
+        api.errors[0].message.as_deref(),
+        Some("Invalid Credentials")
+    );
+}

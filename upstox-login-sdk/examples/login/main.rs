@@ -1,0 +1,201 @@
+//! The morning login: `cargo run --example login`.
+//!
+//! With `UPSTOX_CLIENT_ID`, `UPSTOX_CLIENT_SECRET` and `UPSTOX_REDIRECT_URI`
+//! set (and optionally `UPSTOX_BASE_URL`), it logs in for real: prints the
+//! authorization URL (and opens the browser unless `--no-browser`), listens
+//! on the redirect URI's loopback host and port, checks the state, exchanges
+//! the code and prints the session with its tokens masked.
+//!
+//! With no credentials set it runs the same flow against a built-in stand-in
+//! of Upstox's login server on loopback, with a simulated browser, so every
+//! step can be seen working offline.
+//!
+//! Options: `--no-browser`, `--timeout SECS` (default 300), `--save PATH`
+//! (writes the session as JSON, mode 0600; nothing is written otherwise).
+
+mod simulated;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use upstox_login_sdk::expiry::format_ist;
+use upstox_login_sdk::loopback::CallbackServer;
+use upstox_login_sdk::{App, ClientId, ClientSecret, LoginClient, RedirectUri, Session};
+
+struct Options {
+    open_browser: bool,
+    timeout: Duration,
+    save: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut options = Options {
+        open_browser: true,
+        timeout: Duration::from_secs(300),
+        save: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--no-browser" => options.open_browser = false,
+            "--timeout" => {
+                let secs = args.next().ok_or("--timeout needs a number of seconds")?;
+                let secs: u64 = secs
+                    .parse()
+                    .map_err(|_| format!("--timeout: not a number: {secs}"))?;
+                options.timeout = Duration::from_secs(secs);
+            }
+            "--save" => options.save = Some(args.next().ok_or("--save needs a path")?.into()),
+            "-h" | "--help" => {
+                return Err("usage: login [--no-browser] [--timeout SECS] [--save PATH]".into());
+            }
+            other => return Err(format!("unknown argument {other}; try --help")),
+        }
+    }
+    Ok(options)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let options = parse_args()?;
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let Some(client_id) = env("UPSTOX_CLIENT_ID") else {
+        return simulated::run(options.timeout, options.save.as_deref()).await;
+    };
+    let secret = env("UPSTOX_CLIENT_SECRET").ok_or("UPSTOX_CLIENT_SECRET is not set")?;
+    let redirect = env("UPSTOX_REDIRECT_URI").ok_or("UPSTOX_REDIRECT_URI is not set (for example http://127.0.0.1:5055/callback, as registered with the app)")?;
+    let redirect = RedirectUri::new(redirect).map_err(|e| e.to_string())?;
+    let mut builder = LoginClient::builder();
+    if let Some(base) = env("UPSTOX_BASE_URL") {
+        builder = builder.base_url(base);
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
+    let server = CallbackServer::bind(&redirect)
+        .await
+        .map_err(|e| e.to_string())?;
+    let app = App::new(
+        ClientId::new(client_id),
+        ClientSecret::new(secret),
+        redirect,
+    );
+    let session = login(&client, &app, server, &options, |url| {
+        if options.open_browser && !open_browser(url) {
+            println!("(could not open a browser; open the URL above yourself)");
+        }
+    })
+    .await?;
+    finish(&session, options.save.as_deref())
+}
+
+/// The flow shared by the real and the simulated login.
+pub(crate) async fn login(
+    client: &LoginClient,
+    app: &App,
+    server: CallbackServer,
+    options: &Options,
+    on_url: impl FnOnce(&str),
+) -> Result<Session, String> {
+    let pending = client.start_login(app).map_err(|e| e.to_string())?;
+    println!("Open this URL in your browser to log in:");
+    println!("{}", pending.url());
+    on_url(pending.url().as_str());
+    println!(
+        "Waiting up to {} s for the redirect to {} ...",
+        options.timeout.as_secs(),
+        server.redirect_uri()
+    );
+    let code = server
+        .wait_for_code_with(&pending, options.timeout, |event| println!("  {event}"))
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("Callback received, state verified; exchanging the code ...");
+    client
+        .exchange_code(app, code)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn mask(secret: Option<&str>) -> String {
+    match secret {
+        Some(s) => format!("[redacted, {} chars]", s.chars().count()),
+        None => "(none)".into(),
+    }
+}
+
+fn finish(session: &Session, save: Option<&std::path::Path>) -> Result<(), String> {
+    let r = &session.response;
+    println!();
+    println!("Logged in.");
+    println!("  user id:        {}", r.user_id.as_deref().unwrap_or("?"));
+    println!(
+        "  name:           {}",
+        r.user_name.as_deref().unwrap_or("?")
+    );
+    println!("  exchanges:      {}", r.exchanges.join(", "));
+    println!(
+        "  access token:   {}",
+        mask(session.access_token().map(|t| t.secret()))
+    );
+    println!(
+        "  extended token: {}",
+        mask(session.extended_token().map(|t| t.secret()))
+    );
+    println!("  expires:        {}", format_ist(session.expires_at()));
+    if let Some(path) = save {
+        save_session(session, path)?;
+        println!("  saved to:       {} (mode 0600)", path.display());
+    }
+    Ok(())
+}
+
+fn save_session(session: &Session, path: &std::path::Path) -> Result<(), String> {
+    use std::io::Write;
+    let json = serde_json::to_vec_pretty(session).map_err(|e| e.to_string())?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        // An existing file keeps its mode on open: tighten it first.
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    file.write_all(&json)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn open_browser(url: &str) -> bool {
+    let candidates: &[(&str, &[&str])] = if cfg!(target_os = "macos") {
+        &[("open", &[])]
+    } else if cfg!(windows) {
+        &[("cmd", &["/C", "start", ""])]
+    } else {
+        &[("xdg-open", &[])]
+    };
+    candidates.iter().any(|(program, args)| {
+        std::process::Command::new(program)
+            .args(*args)
+            .arg(url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .is_ok()
+    })
+}

@@ -1,0 +1,286 @@
+//! Receiving the login redirect on this machine: a one-shot HTTP listener on
+//! the redirect URI's loopback host and port.
+//!
+//! It answers the browser with a short page, ignores stray requests
+//! (`/favicon.ico`, other paths, other methods), refuses a callback whose
+//! `state` is not this login's and keeps waiting, and gives up after a
+//! timeout. It never logs or reports a code or a query string.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+use crate::error::CallbackError;
+use crate::{AuthorizationCode, PendingLogin, RedirectUri};
+
+/// The largest request head read from the browser.
+const MAX_HEAD: usize = 16 * 1024;
+/// How long one connection may take to send its request.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Something the listener saw and did not end on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoopbackEvent {
+    /// A request that is not the callback (wrong path or method), answered 404/405.
+    Ignored {
+        /// The method.
+        method: String,
+        /// The path, without its query.
+        path: String,
+    },
+    /// A callback that failed the state check, answered 400; still waiting.
+    Rejected(CallbackError),
+}
+
+impl fmt::Display for LoopbackEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoopbackEvent::Ignored { method, path } => {
+                write!(f, "ignored a stray request: {method} {path}")
+            }
+            LoopbackEvent::Rejected(e) => write!(f, "rejected a callback: {e}; still waiting"),
+        }
+    }
+}
+
+/// Why no code was received.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LoopbackError {
+    /// The redirect URI is not on this machine (`127.0.0.0/8`, `localhost`, `[::1]`).
+    NotLoopback(RedirectUri),
+    /// The listener could not be set up.
+    Io(std::io::Error),
+    /// No valid callback arrived in time.
+    Timeout(Duration),
+    /// The callback ended the login without a code (Upstox sent an error,
+    /// or the state matched but no code came).
+    Callback(CallbackError),
+}
+
+impl fmt::Display for LoopbackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoopbackError::NotLoopback(uri) => write!(
+                f,
+                "the redirect URI {uri} is not on this machine; a loopback login needs one such as \
+                 http://127.0.0.1:5055/callback (registered with the app)"
+            ),
+            LoopbackError::Io(e) => write!(f, "could not listen for the login callback: {e}"),
+            LoopbackError::Timeout(d) => write!(
+                f,
+                "no login callback arrived within {} s; was the login finished in the browser?",
+                d.as_secs()
+            ),
+            LoopbackError::Callback(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for LoopbackError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LoopbackError::Io(e) => Some(e),
+            LoopbackError::Callback(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// A listener for the login callback.
+#[derive(Debug)]
+pub struct CallbackServer {
+    listener: TcpListener,
+    redirect_uri: RedirectUri,
+}
+
+impl CallbackServer {
+    /// Listens on the redirect URI's host and port, which must be loopback.
+    /// Port `0` picks a free port: read the real URI back with
+    /// [`redirect_uri`](Self::redirect_uri).
+    pub async fn bind(redirect_uri: &RedirectUri) -> Result<Self, LoopbackError> {
+        let url = redirect_uri.url();
+        if url.scheme() != "http" || !crate::client::is_loopback(url) {
+            return Err(LoopbackError::NotLoopback(redirect_uri.clone()));
+        }
+        let port = url.port_or_known_default().unwrap_or(80);
+        let addrs: Vec<SocketAddr> = match url.host() {
+            Some(url::Host::Ipv4(ip)) => vec![SocketAddr::from((ip, port))],
+            Some(url::Host::Ipv6(ip)) => vec![SocketAddr::from((ip, port))],
+            _ => vec![
+                SocketAddr::from(([127, 0, 0, 1], port)),
+                SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)),
+            ],
+        };
+        let listener = TcpListener::bind(&addrs[..])
+            .await
+            .map_err(LoopbackError::Io)?;
+        let mut actual = url.clone();
+        if port == 0 {
+            let bound = listener.local_addr().map_err(LoopbackError::Io)?.port();
+            let _ = actual.set_port(Some(bound));
+        }
+        let redirect_uri = if port == 0 {
+            RedirectUri::new(actual.as_str())
+                .map_err(|e| LoopbackError::Io(std::io::Error::other(e.to_string())))?
+        } else {
+            redirect_uri.clone()
+        };
+        Ok(Self {
+            listener,
+            redirect_uri,
+        })
+    }
+
+    /// The redirect URI this listener answers (with the real port).
+    pub fn redirect_uri(&self) -> &RedirectUri {
+        &self.redirect_uri
+    }
+
+    /// The address listened on.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Waits for the callback of `login` and returns its code.
+    pub async fn wait_for_code(
+        self,
+        login: &PendingLogin,
+        timeout: Duration,
+    ) -> Result<AuthorizationCode, LoopbackError> {
+        self.wait_for_code_with(login, timeout, |_| {}).await
+    }
+
+    /// [`wait_for_code`](Self::wait_for_code), telling `on_event` about every
+    /// request it ignores or rejects.
+    pub async fn wait_for_code_with(
+        self,
+        login: &PendingLogin,
+        timeout: Duration,
+        mut on_event: impl FnMut(LoopbackEvent),
+    ) -> Result<AuthorizationCode, LoopbackError> {
+        let path = self.redirect_uri.url().path().to_string();
+        let (tx, mut rx) = mpsc::channel::<(String, String, TcpStream)>(16);
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                _ = &mut deadline => return Err(LoopbackError::Timeout(timeout)),
+                accepted = self.listener.accept() => {
+                    // A failed accept (too many files, a reset) is not fatal.
+                    if let Ok((stream, _)) = accepted {
+                        let tx = tx.clone();
+                        tokio::spawn(async move {
+                            let mut stream = stream;
+                            if let Ok(Ok(Some((method, target)))) =
+                                tokio::time::timeout(READ_TIMEOUT, read_request_line(&mut stream)).await
+                            {
+                                let _ = tx.send((method, target, stream)).await;
+                            }
+                        });
+                    }
+                }
+                Some((method, target, mut stream)) = rx.recv() => {
+                    let request_path = target.split(['?', '#']).next().unwrap_or("").to_string();
+                    if request_path != path {
+                        respond(&mut stream, 404, "Not found", "Nothing here.").await;
+                        on_event(LoopbackEvent::Ignored { method, path: request_path });
+                        continue;
+                    }
+                    if method != "GET" {
+                        respond(&mut stream, 405, "Method not allowed", "Only GET is served here.").await;
+                        on_event(LoopbackEvent::Ignored { method, path: request_path });
+                        continue;
+                    }
+                    match login.code_from_callback(&target) {
+                        Ok(code) => {
+                            respond(&mut stream, 200, "Logged in", "You are logged in to Upstox. You may close this tab.").await;
+                            return Ok(code);
+                        }
+                        Err(e @ (CallbackError::StateMismatch | CallbackError::MissingState | CallbackError::Malformed(_))) => {
+                            respond(&mut stream, 400, "Not this login", "This link does not belong to the login in progress. Ignored.").await;
+                            on_event(LoopbackEvent::Rejected(e));
+                        }
+                        Err(e) => {
+                            let text = format!("The login did not complete: {e}. You may close this tab.");
+                            respond(&mut stream, 400, "Login failed", &text).await;
+                            return Err(LoopbackError::Callback(e));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads the request head and returns its method and target.
+async fn read_request_line(stream: &mut TcpStream) -> std::io::Result<Option<(String, String)>> {
+    let mut head = Vec::with_capacity(1024);
+    let mut buf = [0u8; 2048];
+    loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        head.extend_from_slice(&buf[..n]);
+        if head.windows(4).any(|w| w == b"\r\n\r\n") || head.windows(2).any(|w| w == b"\n\n") {
+            break;
+        }
+        if head.len() > MAX_HEAD {
+            return Ok(None);
+        }
+    }
+    let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
+    let line = String::from_utf8_lossy(&head[..line_end]);
+    let mut parts = line.trim_end().split(' ');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(method), Some(target), Some(version)) if version.starts_with("HTTP/1.") => {
+            Ok(Some((method.to_string(), target.to_string())))
+        }
+        _ => Ok(None),
+    }
+}
+
+async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        _ => "Method Not Allowed",
+    };
+    let body = format!(
+        "<!doctype html><meta charset=utf-8><title>{}</title>\
+         <body style=\"font-family:sans-serif;margin:3em\"><h1>{}</h1><p>{}</p></body>\n",
+        html_escape(title),
+        html_escape(title),
+        html_escape(text)
+    );
+    let response = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n\
+         Content-Length: {}\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
