@@ -96,7 +96,7 @@ impl LoginClientBuilder {
     pub fn build(self) -> Result<LoginClient, Error> {
         let base_url = parse_base_url(&self.base_url)?;
         let http = reqwest::Client::builder();
-        #[cfg(feature = "rustls")]
+        #[cfg(feature = "rustls-ring")]
         let http = http.tls_backend_preconfigured(rustls_config()?);
         let http = http
             .connect_timeout(self.connect_timeout)
@@ -127,10 +127,11 @@ impl LoginClientBuilder {
     }
 }
 
-/// TLS 1.2/1.3 through rustls with the ring provider (much quicker to build
-/// than aws-lc) and the platform's verifier and root certificates. Built per
-/// client: nothing process-global is installed.
-#[cfg(feature = "rustls")]
+/// With the `rustls-ring` feature: TLS 1.2/1.3 through rustls with the ring
+/// provider (much quicker to build than aws-lc) and the platform's verifier
+/// and root certificates. Built per client: nothing process-global is
+/// installed.
+#[cfg(feature = "rustls-ring")]
 fn rustls_config() -> Result<rustls::ClientConfig, Error> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());

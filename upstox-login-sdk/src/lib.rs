@@ -56,6 +56,11 @@ pub mod generated {
     include!("generated.rs");
 }
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 pub use client::{
     LoginClient, LoginClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
     PRODUCTION_BASE_URL,

@@ -1,0 +1,190 @@
+//! Building the authorization URL and checking the callback: pure functions,
+//! no network.
+
+use upstox_login_sdk::{
+    authorization_url, parse_callback, CallbackError, ClientId, LoginClient, RedirectUri, State,
+};
+
+fn base() -> url::Url {
+    url::Url::parse("https://api.upstox.com").unwrap()
+}
+
+fn query(url: &url::Url) -> Vec<(String, String)> {
+    url.query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+#[test]
+fn url_has_every_parameter_in_order() {
+    let url = authorization_url(
+        &base(),
+        &ClientId::new("my-id"),
+        &RedirectUri::new("https://example.com/cb").unwrap(),
+        &State::new("st"),
+        None,
+    );
+    assert_eq!(
+        url.as_str(),
+        "https://api.upstox.com/v2/login/authorization/dialog?response_type=code&client_id=my-id\
+         &redirect_uri=https%3A%2F%2Fexample.com%2Fcb&state=st"
+    );
+}
+
+#[test]
+fn odd_characters_are_encoded_and_round_trip() {
+    let redirect = "http://127.0.0.1:5055/call back?x=1&y=ä#frag";
+    let state = "a b&c=d/e?f#g+h%i";
+    let url = authorization_url(
+        &base(),
+        &ClientId::new("id&x=y"),
+        &RedirectUri::new(redirect).unwrap(),
+        &State::new(state),
+        Some("read write"),
+    );
+    let raw = url.query().unwrap();
+    assert!(!raw.contains(' ') && !raw.contains('#'), "{raw}");
+    assert!(
+        raw.contains(
+            "redirect_uri=http%3A%2F%2F127.0.0.1%3A5055%2Fcall+back%3Fx%3D1%26y%3D%C3%A4%23frag"
+        ),
+        "{raw}"
+    );
+    assert_eq!(
+        query(&url),
+        [
+            ("response_type".into(), "code".into()),
+            ("client_id".into(), "id&x=y".into()),
+            ("redirect_uri".into(), redirect.into()),
+            ("state".into(), state.into()),
+            ("scope".into(), "read write".into()),
+        ]
+    );
+}
+
+#[test]
+fn base_url_path_prefix_is_kept() {
+    let url = authorization_url(
+        &url::Url::parse("http://127.0.0.1:8080/proxy/").unwrap(),
+        &ClientId::new("i"),
+        &RedirectUri::new("http://127.0.0.1/cb").unwrap(),
+        &State::new("s"),
+        None,
+    );
+    assert_eq!(url.path(), "/proxy/v2/login/authorization/dialog");
+}
+
+#[test]
+fn start_login_uses_a_fresh_random_state_each_time() {
+    let client = LoginClient::new().unwrap();
+    let app = upstox_login_tests::app();
+    let a = client.start_login(&app).unwrap();
+    let b = client.start_login(&app).unwrap();
+    assert_ne!(a.state(), b.state());
+    assert_eq!(a.state().as_str().len(), 64);
+    let q = query(a.url());
+    assert_eq!(q[3], ("state".to_string(), a.state().as_str().to_string()));
+}
+
+#[test]
+fn callback_with_matching_state_gives_the_code() {
+    let s = State::new("st&1");
+    for callback in [
+        "http://127.0.0.1:5055/callback?code=abc%2B1&state=st%261",
+        "/callback?code=abc%2B1&state=st%261",
+        "code=abc%2B1&state=st%261",
+        "?code=abc%2B1&state=st%261",
+        "http://127.0.0.1:5055/callback?state=st%261&code=abc%2B1#frag",
+    ] {
+        let code = parse_callback(callback, &s).unwrap_or_else(|e| panic!("{callback}: {e}"));
+        assert_eq!(code.secret(), "abc+1", "{callback}");
+    }
+}
+
+#[test]
+fn callback_errors_are_distinct() {
+    let s = State::new("good");
+    assert_eq!(
+        parse_callback("/cb?code=c", &s),
+        Err(CallbackError::MissingState)
+    );
+    assert_eq!(
+        parse_callback("/cb?code=c&state=bad", &s),
+        Err(CallbackError::StateMismatch)
+    );
+    assert_eq!(
+        parse_callback("/cb?code=c&state=goo", &s),
+        Err(CallbackError::StateMismatch)
+    );
+    assert_eq!(
+        parse_callback("/cb?code=c&state=", &s),
+        Err(CallbackError::StateMismatch)
+    );
+    assert_eq!(
+        parse_callback("/cb?state=good", &s),
+        Err(CallbackError::MissingCode)
+    );
+    assert_eq!(
+        parse_callback("/cb?state=good&code=", &s),
+        Err(CallbackError::MissingCode)
+    );
+    assert_eq!(
+        parse_callback(
+            "/cb?error=access_denied&error_description=User+said+no&state=good",
+            &s
+        ),
+        Err(CallbackError::Denied {
+            error: "access_denied".into(),
+            description: Some("User said no".into())
+        })
+    );
+    // An error without our state is not trusted as Upstox's answer.
+    assert_eq!(
+        parse_callback("/cb?error=access_denied&state=evil", &s),
+        Err(CallbackError::StateMismatch)
+    );
+    assert_eq!(
+        parse_callback("/cb?error=access_denied", &s),
+        Err(CallbackError::MissingState)
+    );
+    assert!(matches!(
+        parse_callback("/cb?code=a&code=b&state=good", &s),
+        Err(CallbackError::Malformed(_))
+    ));
+}
+
+#[test]
+fn callback_error_text_never_holds_the_code() {
+    let s = State::new("good");
+    for cb in [
+        "/cb?code=SECRETCODE&state=bad",
+        "/cb?code=SECRETCODE",
+        "/cb?code=SECRETCODE&code=x&state=good",
+    ] {
+        let e = parse_callback(cb, &s).unwrap_err();
+        assert!(!format!("{e} {e:?}").contains("SECRETCODE"), "{cb}");
+    }
+}
+
+#[test]
+fn redirect_uri_is_validated() {
+    assert!(RedirectUri::new("http://127.0.0.1:5055/callback").is_ok());
+    assert!(RedirectUri::new("https://example.com/cb?x=1").is_ok());
+    for bad in [
+        "",
+        "/callback",
+        "127.0.0.1:5055/callback",
+        "ftp://example.com/cb",
+        "mailto:a@b.c",
+        "http://",
+    ] {
+        assert!(RedirectUri::new(bad).is_err(), "{bad:?} accepted");
+    }
+    // Kept exactly as written: Upstox compares byte for byte.
+    assert_eq!(
+        RedirectUri::new("HTTP://Example.com:443/cb")
+            .unwrap()
+            .as_str(),
+        "HTTP://Example.com:443/cb"
+    );
+}

@@ -1,0 +1,307 @@
+//! The loopback login end to end, driven as a browser would: follow the
+//! authorization URL through a mock Upstox that redirects to the callback,
+//! or hit the callback directly, against the library's listener.
+
+use std::time::Duration;
+
+use httpmock::prelude::*;
+use httpmock::{HttpMockRequest, HttpMockResponse};
+use upstox_login_sdk::loopback::{CallbackServer, LoopbackError, LoopbackEvent};
+use upstox_login_sdk::{
+    App, AuthorizationCode, CallbackError, ClientId, ClientSecret, Error, ErrorCode, LoginClient,
+    PendingLogin, RedirectUri,
+};
+use upstox_login_tests::*;
+
+/// A mock Upstox whose login dialog redirects back with `CODE` and the state.
+async fn mock_upstox(token_status: u16, token_body: serde_json::Value) -> MockServer {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/v2/login/authorization/dialog")
+                .query_param("response_type", "code");
+            then.respond_with(|req: &HttpMockRequest| {
+                let params = req.query_params();
+                let get = |k: &str| {
+                    params
+                        .iter()
+                        .find(|(n, _)| n == k)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                };
+                let mut location =
+                    url::Url::parse(&get("redirect_uri")).expect("test redirect URI");
+                location
+                    .query_pairs_mut()
+                    .append_pair("code", CODE)
+                    .append_pair("state", &get("state"));
+                HttpMockResponse::builder()
+                    .status(302)
+                    .header("location", location.as_str())
+                    .build()
+            });
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v2/login/authorization/token")
+                .form_urlencoded_tuple("code", CODE);
+            then.status(token_status).json_body(token_body);
+        })
+        .await;
+    server
+}
+
+struct Flow {
+    client: LoginClient,
+    app: App,
+    server: CallbackServer,
+    login: PendingLogin,
+    callback: String,
+}
+
+async fn flow(upstox: &MockServer) -> Flow {
+    let server = CallbackServer::bind(&RedirectUri::new("http://127.0.0.1:0/callback").unwrap())
+        .await
+        .unwrap();
+    let app = App::new(
+        ClientId::new(CLIENT_ID),
+        ClientSecret::new(CLIENT_SECRET),
+        server.redirect_uri().clone(),
+    );
+    let client = client(&upstox.base_url());
+    let login = client.start_login(&app).unwrap();
+    let callback = server.redirect_uri().as_str().to_string();
+    Flow {
+        client,
+        app,
+        server,
+        login,
+        callback,
+    }
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+/// Runs the listener in the background, collecting its events.
+fn listen(
+    server: CallbackServer,
+    login: PendingLogin,
+    timeout: Duration,
+) -> tokio::task::JoinHandle<(Result<AuthorizationCode, LoopbackError>, Vec<LoopbackEvent>)> {
+    tokio::spawn(async move {
+        let mut events = Vec::new();
+        let result = server
+            .wait_for_code_with(&login, timeout, |e| events.push(e))
+            .await;
+        (result, events)
+    })
+}
+
+#[tokio::test]
+async fn full_login_through_the_redirect() {
+    let upstox = mock_upstox(200, token_response()).await;
+    let f = flow(&upstox).await;
+    let waiting = listen(f.server, f.login.clone(), Duration::from_secs(10));
+
+    // The browser opens the printed URL; Upstox redirects it to the callback.
+    let page = browser().get(f.login.url().as_str()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.url().as_str().starts_with(&f.callback));
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("You may close this tab"));
+
+    let (code, events) = waiting.await.unwrap();
+    assert!(events.is_empty(), "{events:?}");
+    let session = f.client.exchange_code(&f.app, code.unwrap()).await.unwrap();
+    assert_eq!(session.access_token().unwrap().secret(), ACCESS_TOKEN);
+}
+
+#[tokio::test]
+async fn wrong_state_is_rejected_and_the_listener_keeps_waiting() {
+    let upstox = mock_upstox(200, token_response()).await;
+    let f = flow(&upstox).await;
+    let waiting = listen(f.server, f.login.clone(), Duration::from_secs(10));
+
+    let forged = browser()
+        .get(format!("{}?code=FORGED&state=not-ours", f.callback))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    let no_state = browser()
+        .get(format!("{}?code=FORGED", f.callback))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_state.status(), 400);
+    let page = browser().get(f.login.url().as_str()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+
+    let (code, events) = waiting.await.unwrap();
+    assert_eq!(
+        code.unwrap().secret(),
+        CODE,
+        "the forged code was not taken"
+    );
+    assert_eq!(
+        events,
+        [
+            LoopbackEvent::Rejected(CallbackError::StateMismatch),
+            LoopbackEvent::Rejected(CallbackError::MissingState)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn stray_requests_are_ignored() {
+    let upstox = mock_upstox(200, token_response()).await;
+    let f = flow(&upstox).await;
+    let waiting = listen(f.server, f.login.clone(), Duration::from_secs(10));
+    let origin = f.callback.trim_end_matches("/callback").to_string();
+
+    // A browser that never sends a request (a speculative preconnect) must
+    // not block the others.
+    let _idle = tokio::net::TcpStream::connect(origin.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let b = browser();
+    assert_eq!(
+        b.get(format!("{origin}/favicon.ico"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        b.get(format!("{origin}/other?code=x&state=y"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        b.post(&f.callback).body("x").send().await.unwrap().status(),
+        405
+    );
+    // Garbage that is not HTTP at all.
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut raw = tokio::net::TcpStream::connect(origin.trim_start_matches("http://"))
+            .await
+            .unwrap();
+        raw.write_all(b"\x16\x03\x01garbage\r\n\r\n").await.unwrap();
+    }
+    assert_eq!(
+        b.get(f.login.url().as_str()).send().await.unwrap().status(),
+        200
+    );
+
+    let (code, events) = waiting.await.unwrap();
+    assert_eq!(code.unwrap().secret(), CODE);
+    let ignored: Vec<_> = events
+        .iter()
+        .map(|e| match e {
+            LoopbackEvent::Ignored { method, path } => format!("{method} {path}"),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        ignored,
+        ["GET /favicon.ico", "GET /other", "POST /callback"]
+    );
+}
+
+#[tokio::test]
+async fn no_callback_times_out() {
+    let upstox = mock_upstox(200, token_response()).await;
+    let f = flow(&upstox).await;
+    let started = std::time::Instant::now();
+    let err = f
+        .server
+        .wait_for_code(&f.login, Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, LoopbackError::Timeout(d) if d == Duration::from_millis(300)),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(err.to_string().contains("no login callback arrived"));
+}
+
+#[tokio::test]
+async fn error_callback_ends_the_login() {
+    let upstox = mock_upstox(200, token_response()).await;
+    let f = flow(&upstox).await;
+    let waiting = listen(f.server, f.login.clone(), Duration::from_secs(10));
+    let url = format!(
+        "{}?error=access_denied&error_description=%3Cscript%3Eno%3C%2Fscript%3E&state={}",
+        f.callback,
+        f.login.state()
+    );
+    let page = browser().get(url).send().await.unwrap();
+    assert_eq!(page.status(), 400);
+    let text = page.text().await.unwrap();
+    assert!(
+        text.contains("&lt;script&gt;") && !text.contains("<script>"),
+        "escaped: {text}"
+    );
+    let (result, _) = waiting.await.unwrap();
+    match result {
+        Err(LoopbackError::Callback(CallbackError::Denied { error, description })) => {
+            assert_eq!(error, "access_denied");
+            assert_eq!(description.as_deref(), Some("<script>no</script>"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn token_exchange_refused_with_udapi100069() {
+    let upstox = mock_upstox(401, envelope("UDAPI100069", "Invalid Auth code")).await;
+    let f = flow(&upstox).await;
+    let waiting = listen(f.server, f.login.clone(), Duration::from_secs(10));
+    browser().get(f.login.url().as_str()).send().await.unwrap();
+    let (code, _) = waiting.await.unwrap();
+    let err = f
+        .client
+        .exchange_code(&f.app, code.unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        err.has_code(&ErrorCode::InvalidCodeOrCredentials),
+        "{err:?}"
+    );
+    assert!(matches!(&err, Error::Api(api) if api.status == 401));
+    assert!(err.to_string().contains("spent"), "{err}");
+}
+
+#[tokio::test]
+async fn a_non_loopback_redirect_uri_is_refused() {
+    for uri in [
+        "https://example.com/cb",
+        "http://example.com/cb",
+        "https://127.0.0.1:5055/cb",
+    ] {
+        let err = CallbackServer::bind(&RedirectUri::new(uri).unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, LoopbackError::NotLoopback(_)),
+            "{uri}: {err:?}"
+        );
+    }
+}

@@ -1,0 +1,341 @@
+//! No secret value appears in any `Debug` or `Display` output, any error, or
+//! any log line at any level, TRACE included: every operation, success and
+//! failure, runs under a subscriber that captures everything (and `log`
+//! records, through tracing-log), every value and error is formatted both
+//! ways, and all of it is searched for the secrets in every spelling.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use httpmock::prelude::*;
+use serde_json::json;
+use upstox_login_sdk::loopback::CallbackServer;
+use upstox_login_sdk::{
+    AccessToken, AuthorizationCode, ClientSecret, ExtendedToken, NotifierPayload, RefreshToken,
+    State,
+};
+use upstox_login_tests::*;
+
+const REFRESH_TOKEN: &str = "refresh-Zq8+/=";
+const WEBHOOK_TOKEN: &str = "webhook-token-XYZ987";
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every spelling a secret could leak in.
+fn spellings(secret: &str) -> Vec<String> {
+    let mut out = vec![secret.to_string(), url_encode(secret)];
+    out.push(
+        serde_json::to_string(secret)
+            .unwrap()
+            .trim_matches('"')
+            .to_string(),
+    );
+    out.push(format!("{secret:?}").trim_matches('"').to_string());
+    out.dedup();
+    out
+}
+
+fn assert_clean(what: &str, text: &str) {
+    for secret in [
+        CLIENT_SECRET,
+        CODE,
+        ACCESS_TOKEN,
+        EXTENDED_TOKEN,
+        REFRESH_TOKEN,
+        WEBHOOK_TOKEN,
+    ] {
+        for s in spellings(secret) {
+            assert!(!text.contains(&s), "{what} leaks {s:?}:\n{text}");
+        }
+    }
+}
+
+/// Formats a value both ways into `out`.
+macro_rules! both {
+    ($out:expr, $v:expr) => {{
+        let v = &$v;
+        $out.push_str(&format!("{v:?}\n{v:#?}\n"));
+    }};
+}
+macro_rules! all {
+    ($out:expr, $v:expr) => {{
+        let v = &$v;
+        $out.push_str(&format!("{v}\n{v:?}\n{v:#?}\n"));
+    }};
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn no_secret_reaches_debug_display_errors_or_logs() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let _ = tracing_log::LogTracer::init();
+    log::set_max_level(log::LevelFilter::Trace);
+
+    let mut out = String::new();
+    let server = MockServer::start_async().await;
+    let client = client(&server.base_url());
+    let app = app();
+
+    // The values themselves.
+    both!(out, app);
+    both!(out, ClientSecret::new(CLIENT_SECRET));
+    both!(out, AuthorizationCode::new(CODE));
+    both!(out, AccessToken::new(ACCESS_TOKEN));
+    both!(out, ExtendedToken::new(EXTENDED_TOKEN));
+    both!(out, RefreshToken::new(REFRESH_TOKEN));
+    both!(out, client);
+
+    // Token exchange: success, with every secret field filled.
+    let mut body = token_response();
+    body["refresh_token"] = json!(REFRESH_TOKEN);
+    let ok = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v2/login/authorization/token")
+                .form_urlencoded_tuple("code", CODE);
+            then.status(200).json_body(body.clone());
+        })
+        .await;
+    let session = client
+        .exchange_code(&app, AuthorizationCode::new(CODE))
+        .await
+        .unwrap();
+    both!(out, session);
+    both!(out, session.response);
+    ok.delete_async().await;
+
+    // Token exchange refused, the gateway echoing what it was sent.
+    let echo = json!({"status": "error", "errors": [
+        {"error_code": "UDAPI100069", "message": format!("Invalid code {CODE} for secret {CLIENT_SECRET}"),
+         "property_path": "code", "invalid_value": CODE},
+        {"errorCode": "UDAPI1024", "message": "bad secret", "propertyPath": "client_secret",
+         "invalidValue": {"client_secret": CLIENT_SECRET, "echo": [CODE]}}]});
+    let refused = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v2/login/authorization/token");
+            then.status(401).json_body(echo.clone());
+        })
+        .await;
+    let err = client
+        .exchange_code(&app, AuthorizationCode::new(CODE))
+        .await
+        .unwrap_err();
+    all!(out, err);
+    refused.delete_async().await;
+
+    // A 200 that is not a session but carries tokens.
+    let odd = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v2/login/authorization/token");
+            then.status(200).json_body(json!({"access_token": ACCESS_TOKEN, "extended_token": EXTENDED_TOKEN, "exchanges": "NSE"}));
+        })
+        .await;
+    let err = client
+        .exchange_code(&app, AuthorizationCode::new(CODE))
+        .await
+        .unwrap_err();
+    all!(out, err);
+    odd.delete_async().await;
+
+    // An HTML page echoing the form.
+    let html = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v2/login/authorization/token");
+            then.status(403)
+                .header("content-type", "text/html")
+                .body(format!(
+                    "<html>blocked: code={} secret={}</html>",
+                    url_encode(CODE),
+                    url_encode(CLIENT_SECRET)
+                ));
+        })
+        .await;
+    let err = client
+        .exchange_code(&app, AuthorizationCode::new(CODE))
+        .await
+        .unwrap_err();
+    all!(out, err);
+    html.delete_async().await;
+
+    // Logout: success, then a 401 Java exception quoting the token.
+    let ok = server
+        .mock_async(|when, then| {
+            when.method(DELETE).path("/v2/logout");
+            then.status(200)
+                .json_body(json!({"status": "success", "data": true}));
+        })
+        .await;
+    let outcome = client
+        .logout(&AccessToken::new(ACCESS_TOKEN))
+        .await
+        .unwrap();
+    both!(out, outcome);
+    ok.delete_async().await;
+    let java = server
+        .mock_async(|when, then| {
+            when.method(DELETE).path("/v2/logout");
+            then.status(401).json_body(json!({
+                "cause": null, "stackTrace": [{"methodName": "check"}],
+                "message": format!("Invalid token Bearer {ACCESS_TOKEN}"),
+                "localizedMessage": format!("Invalid token Bearer {ACCESS_TOKEN}"), "suppressed": []}));
+        })
+        .await;
+    let err = client
+        .logout(&AccessToken::new(ACCESS_TOKEN))
+        .await
+        .unwrap_err();
+    all!(out, err);
+    java.delete_async().await;
+
+    // Indie request: success and refusal echoing the secret.
+    let ok = server
+        .mock_async(|when, then| {
+            when.method(POST).path_prefix("/v3/login/auth/token/request/");
+            then.status(200).json_body(json!({"status": "success", "data": {"authorization_expiry": "1", "notifier_url": "u"}}));
+        })
+        .await;
+    let indie = client
+        .request_indie_token(app.client_id(), app.client_secret(), None)
+        .await
+        .unwrap();
+    both!(out, indie);
+    ok.delete_async().await;
+    let refused = server
+        .mock_async(|when, then| {
+            when.method(POST).path_prefix("/v3/login/auth/token/request/");
+            then.status(400).json_body(json!({"status": "error", "errors": [
+                {"error_code": "UDAPI100069", "message": "wrong", "invalid_value": CLIENT_SECRET}]}));
+        })
+        .await;
+    let err = client
+        .request_indie_token(app.client_id(), app.client_secret(), None)
+        .await
+        .unwrap_err();
+    all!(out, err);
+    refused.delete_async().await;
+
+    // Transport failure and timeout.
+    let dead = upstox_login_tests::client("http://127.0.0.1:9");
+    all!(
+        out,
+        dead.exchange_code(&app, AuthorizationCode::new(CODE))
+            .await
+            .unwrap_err()
+    );
+    all!(
+        out,
+        dead.logout(&AccessToken::new(ACCESS_TOKEN))
+            .await
+            .unwrap_err()
+    );
+
+    // The login flow: pending login, callback errors, the notifier webhook.
+    let login = client.start_login(&app).unwrap();
+    both!(out, login);
+    all!(
+        out,
+        login
+            .code_from_callback(&format!("/callback?code={CODE}&state=wrong"))
+            .unwrap_err()
+    );
+    all!(
+        out,
+        login
+            .code_from_callback(&format!(
+                "/callback?code={CODE}&code=2&state={}",
+                login.state()
+            ))
+            .unwrap_err()
+    );
+    both!(
+        out,
+        login
+            .code_from_callback(&format!("/callback?code={CODE}&state={}", login.state()))
+            .unwrap()
+    );
+    let payload = json!({"client_id": CLIENT_ID, "user_id": "AB1234", "access_token": WEBHOOK_TOKEN,
+        "token_type": "Bearer", "expires_at": "1795851000000", "issued_at": 1795800000000u64, "message_type": "access_token"});
+    let parsed = NotifierPayload::parse(payload.to_string().as_bytes()).unwrap();
+    both!(out, parsed);
+    all!(
+        out,
+        parsed
+            .verify_client_id(&upstox_login_sdk::ClientId::new("other"))
+            .unwrap_err()
+    );
+    all!(
+        out,
+        NotifierPayload::parse(format!("{{\"access_token\": \"{WEBHOOK_TOKEN}\"").as_bytes())
+            .unwrap_err()
+    );
+    all!(
+        out,
+        NotifierPayload::parse(format!("{{\"access_token\": [\"{WEBHOOK_TOKEN}\"]}}").as_bytes())
+            .unwrap_err()
+    );
+    both!(out, State::new("s"));
+
+    // The loopback listener rejecting a forged callback.
+    let server_cb = CallbackServer::bind(
+        &upstox_login_sdk::RedirectUri::new("http://127.0.0.1:0/callback").unwrap(),
+    )
+    .await
+    .unwrap();
+    let cb = server_cb.redirect_uri().as_str().to_string();
+    let login = client.start_login(&app).unwrap();
+    let waiting = {
+        let login = login.clone();
+        tokio::spawn(async move {
+            let mut events = Vec::new();
+            let r = server_cb
+                .wait_for_code_with(&login, std::time::Duration::from_secs(5), |e| {
+                    events.push(e)
+                })
+                .await;
+            (r, events)
+        })
+    };
+    let browser = reqwest::Client::new();
+    browser
+        .get(format!("{cb}?code={}&state=forged", url_encode(CODE)))
+        .send()
+        .await
+        .unwrap();
+    browser
+        .get(format!(
+            "{cb}?error=x&error_description=denied&state={}",
+            login.state()
+        ))
+        .send()
+        .await
+        .unwrap();
+    let (result, events) = waiting.await.unwrap();
+    all!(out, result.unwrap_err());
+    both!(out, events);
+
+    assert_clean("formatted values and errors", &out);
+    let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
+    assert!(
+        logs.contains("answered"),
+        "the subscriber captured the SDK's events:\n{logs}"
+    );
+    assert!(logs.contains("TRACE"), "TRACE level was captured:\n{logs}");
+    assert_clean("logs", &logs);
+}
