@@ -188,3 +188,45 @@ fn redirect_uri_is_validated() {
         "HTTP://Example.com:443/cb"
     );
 }
+
+#[test]
+fn notifier_payload_is_parsed_leniently_and_checked() {
+    use upstox_login_sdk::{NotifierError, NotifierPayload};
+    let id = ClientId::new("my-app");
+    // Numbers or strings for the times; unknown fields ignored.
+    let p = NotifierPayload::parse(
+        br#"{"client_id":"my-app","access_token":"t","expires_at":1795851000000,"issued_at":"1795800000000","new":{}}"#,
+    )
+    .unwrap();
+    assert_eq!(p.verify_client_id(&id).unwrap().secret(), "t");
+    assert_eq!(
+        p.expires_at(),
+        Some(std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_795_851_000_000))
+    );
+    assert_eq!(p.issued_at.as_deref(), Some("1795800000000"));
+    // Missing or other client id, missing or empty token.
+    let p = NotifierPayload::parse(br#"{"access_token":"t"}"#).unwrap();
+    assert_eq!(
+        p.verify_client_id(&id),
+        Err(NotifierError::ClientIdMismatch)
+    );
+    let p = NotifierPayload::parse(br#"{"client_id":"my-app2","access_token":"t"}"#).unwrap();
+    assert_eq!(
+        p.verify_client_id(&id),
+        Err(NotifierError::ClientIdMismatch)
+    );
+    let p = NotifierPayload::parse(br#"{"client_id":"my-app","access_token":""}"#).unwrap();
+    assert_eq!(p.verify_client_id(&id), Err(NotifierError::MissingToken));
+    let p = NotifierPayload::parse(br#"{"client_id":"my-app"}"#).unwrap();
+    assert_eq!(p.verify_client_id(&id), Err(NotifierError::MissingToken));
+    // Not a payload at all.
+    for bad in [&b""[..], b"null", b"[]", b"{\"client_id\":", b"<html>"] {
+        assert!(
+            matches!(
+                NotifierPayload::parse(bad),
+                Err(NotifierError::Malformed(_))
+            ),
+            "{bad:?}"
+        );
+    }
+}

@@ -38,6 +38,16 @@ fn from_unix(secs: i64) -> SystemTime {
 
 /// The instant a token issued at `issued_at` expires: the first 03:30
 /// Asia/Kolkata strictly after it.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use upstox_login_sdk::expiry::{expires_at, format_ist};
+///
+/// // 2026-11-28 02:30 IST (21:00 UTC the day before) dies an hour later.
+/// let issued = UNIX_EPOCH + Duration::from_secs(1_795_813_200);
+/// assert_eq!(format_ist(issued), "2026-11-28 02:30:00 IST");
+/// assert_eq!(format_ist(expires_at(issued)), "2026-11-28 03:30:00 IST");
+/// ```
 pub fn expires_at(issued_at: SystemTime) -> SystemTime {
     let (secs, _) = to_unix(issued_at);
     let next = (secs - CUTOFF_UTC).div_euclid(DAY) * DAY + DAY + CUTOFF_UTC;

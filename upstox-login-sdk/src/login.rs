@@ -50,6 +50,24 @@ impl App {
 ///
 /// The query is `response_type=code`, `client_id`, `redirect_uri`
 /// (percent-encoded), `state` and, if given, `scope`.
+///
+/// ```
+/// use upstox_login_sdk::{authorization_url, ClientId, RedirectUri, State};
+///
+/// let base = url::Url::parse("https://api.upstox.com").unwrap();
+/// let url = authorization_url(
+///     &base,
+///     &ClientId::new("my-app"),
+///     &RedirectUri::new("http://127.0.0.1:5055/callback").unwrap(),
+///     &State::new("xyz"),
+///     None,
+/// );
+/// assert_eq!(
+///     url.as_str(),
+///     "https://api.upstox.com/v2/login/authorization/dialog?response_type=code\
+///      &client_id=my-app&redirect_uri=http%3A%2F%2F127.0.0.1%3A5055%2Fcallback&state=xyz"
+/// );
+/// ```
 pub fn authorization_url(
     base_url: &url::Url,
     client_id: &ClientId,
@@ -131,6 +149,15 @@ impl PendingLogin {
 
 /// Checks a callback against the expected state; see
 /// [`PendingLogin::code_from_callback`].
+///
+/// ```
+/// use upstox_login_sdk::{parse_callback, CallbackError, State};
+///
+/// let state = State::new("xyz");
+/// let code = parse_callback("http://127.0.0.1:5055/callback?code=abc&state=xyz", &state).unwrap();
+/// assert_eq!(code.secret(), "abc");
+/// assert_eq!(parse_callback("/callback?code=abc&state=forged", &state), Err(CallbackError::StateMismatch));
+/// ```
 pub fn parse_callback(
     callback: &str,
     expected: &State,

@@ -66,6 +66,12 @@ fn string_schema(format: Option<&str>) -> schemars::schema::Schema {
 
 secret_type!(
     /// The app's API secret, sent in the token exchange and the indie-user request.
+    ///
+    /// ```
+    /// let secret = upstox_login_sdk::ClientSecret::new("hunter2");
+    /// assert_eq!(format!("{secret:?}"), "ClientSecret([redacted])");
+    /// assert_eq!(secret.secret(), "hunter2");
+    /// ```
     ClientSecret
 );
 secret_type!(

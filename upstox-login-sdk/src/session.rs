@@ -188,6 +188,21 @@ impl std::error::Error for NotifierError {}
 
 impl NotifierPayload {
     /// Parses a webhook body. Errors never include the body.
+    ///
+    /// ```
+    /// use upstox_login_sdk::{ClientId, NotifierError, NotifierPayload};
+    ///
+    /// let body = br#"{"client_id":"my-app","user_id":"AB1234","access_token":"t0k",
+    ///     "token_type":"Bearer","expires_at":"1795851000000","issued_at":1795800000000,
+    ///     "message_type":"access_token"}"#;
+    /// let payload = NotifierPayload::parse(body).unwrap();
+    /// let token = payload.verify_client_id(&ClientId::new("my-app")).unwrap();
+    /// assert_eq!(token.secret(), "t0k");
+    /// assert_eq!(
+    ///     payload.verify_client_id(&ClientId::new("someone-else")),
+    ///     Err(NotifierError::ClientIdMismatch)
+    /// );
+    /// ```
     pub fn parse(body: &[u8]) -> Result<Self, NotifierError> {
         serde_json::from_slice(body).map_err(|e| {
             NotifierError::Malformed(format!(

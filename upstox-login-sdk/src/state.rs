@@ -15,6 +15,12 @@ pub struct State(String);
 
 impl State {
     /// A fresh random state: 32 bytes from the OS CSPRNG, as 64 hex digits.
+    ///
+    /// ```
+    /// let state = upstox_login_sdk::State::random().unwrap();
+    /// assert_eq!(state.as_str().len(), 64);
+    /// assert!(state.matches(state.as_str()));
+    /// ```
     pub fn random() -> Result<Self, getrandom::Error> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes)?;
