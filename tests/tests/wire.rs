@@ -346,3 +346,42 @@ async fn documented_error_is_typed() {
         Some("Invalid Credentials")
     );
 }
+
+#[tokio::test]
+async fn user_agent_is_the_sdk_s_by_default_and_configurable() {
+    let server = MockServer::start_async().await;
+    let default_ua = server
+        .mock_async(|when, then| {
+            when.method(DELETE)
+                .path("/v2/logout")
+                .header("user-agent", upstox_login_sdk::DEFAULT_USER_AGENT);
+            then.status(200)
+                .json_body(serde_json::json!({"status": "success", "data": true}));
+        })
+        .await;
+    client(&server.base_url())
+        .logout(&AccessToken::new(ACCESS_TOKEN))
+        .await
+        .expect("default user agent");
+    default_ua.assert_async().await;
+    assert!(upstox_login_sdk::DEFAULT_USER_AGENT.starts_with("upstox-login-sdk/"));
+
+    let custom = server
+        .mock_async(|when, then| {
+            when.method(DELETE)
+                .path("/v2/logout")
+                .header("user-agent", "my-bot/2.1");
+            then.status(200)
+                .json_body(serde_json::json!({"status": "success", "data": true}));
+        })
+        .await;
+    upstox_login_sdk::LoginClient::builder()
+        .base_url(server.base_url())
+        .user_agent("my-bot/2.1")
+        .build()
+        .expect("builds")
+        .logout(&AccessToken::new(ACCESS_TOKEN))
+        .await
+        .expect("custom user agent");
+    custom.assert_async().await;
+}

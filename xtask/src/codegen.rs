@@ -78,6 +78,46 @@ mod tests {
         }
     }
 
+    /// Users compile the checked-in client only: none of the generator's
+    /// crates may be in the library's normal dependency tree.
+    #[test]
+    fn library_does_not_depend_on_the_generator() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = std::process::Command::new(cargo)
+            .args([
+                "tree",
+                "--offline",
+                "-p",
+                "upstox-login-sdk",
+                "-e",
+                "normal",
+                "--prefix",
+                "none",
+            ])
+            .current_dir(project_root())
+            .output()
+            .expect("cargo tree runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let tree = String::from_utf8_lossy(&out.stdout);
+        assert!(tree.contains("progenitor-client"), "{tree}");
+        for generator in [
+            "progenitor ",
+            "progenitor-impl",
+            "typify",
+            "openapiv3",
+            "prettyplease",
+        ] {
+            assert!(
+                !tree.contains(generator),
+                "{generator} is in the library's tree:\n{tree}"
+            );
+        }
+    }
+
     #[test]
     fn generation_is_deterministic() {
         let spec = std::fs::read_to_string(project_root().join(SPEC)).unwrap();
