@@ -235,7 +235,12 @@ impl LoginClient {
         };
         let call = self.inner.token().body(body).send();
         let (response, observed) = self.run("token", &redactor, call).await?;
-        if response.access_token.is_none() {
+        // An empty token is no token: it could never be used, and the code is spent.
+        if response
+            .access_token
+            .as_ref()
+            .is_none_or(|t| t.secret().is_empty())
+        {
             return Err(Self::missing_field(
                 "token",
                 "access_token",
@@ -333,6 +338,9 @@ impl LoginClient {
             .await;
         match result {
             Ok(value) => {
+                if let Some(reason) = unasked_encoding(&observed) {
+                    return Err(invalid_response(operation, &observed, reason, redactor));
+                }
                 if let Some(api) = envelope_in_success(operation, &observed, redactor) {
                     return Err(Error::Api(api));
                 }
@@ -357,10 +365,40 @@ struct CallContext {
 struct Observed {
     status: u16,
     content_type: Option<String>,
+    content_encoding: Option<String>,
     location: Option<String>,
     body: Bytes,
     too_large: bool,
     limit: usize,
+}
+
+/// The client asks for no `Content-Encoding` (it sends no `Accept-Encoding`
+/// and decodes none), so a success body that claims one is not the JSON it
+/// may look like: refuse it rather than guess.
+fn unasked_encoding(observed: &Observed) -> Option<String> {
+    let encoding = observed.content_encoding.as_deref()?.trim();
+    if encoding.is_empty() || encoding.eq_ignore_ascii_case("identity") {
+        return None;
+    }
+    Some(format!(
+        "the body claims `Content-Encoding: {encoding}`, which was not asked for and is not decoded"
+    ))
+}
+
+fn invalid_response(
+    operation: &'static str,
+    observed: &Observed,
+    reason: String,
+    redactor: &Redactor,
+) -> Error {
+    Error::InvalidResponse(InvalidResponse {
+        status: observed.status,
+        content_type: observed.content_type.clone(),
+        excerpt: redactor.excerpt(&observed.body),
+        body_len: observed.body.len(),
+        reason,
+        operation,
+    })
 }
 
 fn envelope_in_success(
@@ -426,25 +464,25 @@ fn map_error(
                 operation,
             })
         }
-        G::InvalidResponsePayload(bytes, e) => {
+        G::InvalidResponsePayload(_, e) => {
             if (400..600).contains(&observed.status) {
                 return error_without_envelope(operation, observed.status, &observed, redactor);
             }
-            Error::InvalidResponse(InvalidResponse {
-                status: observed.status,
-                content_type: observed.content_type.clone(),
-                excerpt: redactor.excerpt(&bytes),
-                body_len: bytes.len(),
-                reason: e.to_string(),
-                operation,
-            })
+            // serde's message can quote a value of the body.
+            let reason = unasked_encoding(&observed)
+                .unwrap_or_else(|| redactor.text(e.to_string().as_bytes()));
+            invalid_response(operation, &observed, reason, redactor)
         }
         G::UnexpectedResponse(response) => {
             let status = response.status().as_u16();
             if (300..400).contains(&status) {
+                // A Location can echo what was sent (a code, say).
                 return Error::Redirect {
                     status,
-                    location: observed.location.clone(),
+                    location: observed
+                        .location
+                        .as_deref()
+                        .map(|l| redactor.text(l.as_bytes())),
                 };
             }
             Error::InvalidResponse(InvalidResponse {
@@ -534,6 +572,7 @@ impl ClientHooks<()> for generated::Client {
             .try_with(|c| c.max_body_bytes)
             .unwrap_or(DEFAULT_MAX_BODY_BYTES);
         let content_type = header_text(response.headers(), reqwest::header::CONTENT_TYPE);
+        let content_encoding = header_text(response.headers(), reqwest::header::CONTENT_ENCODING);
         let location = header_text(response.headers(), reqwest::header::LOCATION);
         let mut too_large = response.content_length().is_some_and(|n| n > max as u64);
         let mut body = Vec::new();
@@ -561,6 +600,7 @@ impl ClientHooks<()> for generated::Client {
             *c.observed.borrow_mut() = Observed {
                 status: status.as_u16(),
                 content_type,
+                content_encoding,
                 location,
                 body: body.clone(),
                 too_large,

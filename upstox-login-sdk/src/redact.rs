@@ -6,7 +6,7 @@
 //! [`Redactor`]: it replaces the secrets sent in the call (as sent, and
 //! percent-encoded) and, in JSON, the values of secret-named fields.
 
-use crate::error::{ApiErrorEntry, EXCERPT_BYTES};
+use crate::error::{ApiErrorEntry, ErrorCode, EXCERPT_BYTES};
 
 /// JSON field names whose values are always secret.
 const SECRET_FIELDS: &[&str] = &[
@@ -38,6 +38,10 @@ impl Redactor {
         for s in secrets.into_iter().filter(|s| !s.is_empty()) {
             let encoded: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
             if encoded != s {
+                // The path/query spelling of a space (`%20`) as well as the form one (`+`).
+                if encoded.contains('+') {
+                    needles.push(encoded.replace('+', "%20"));
+                }
                 needles.push(encoded);
             }
             let json = serde_json::to_string(s).unwrap_or_default();
@@ -62,16 +66,25 @@ impl Redactor {
     }
 
     /// The body as text (lossy UTF-8), secrets redacted.
+    ///
+    /// JSON is kept as sent unless it needs redacting; then it is
+    /// re-serialized, which also undoes escapes (`\u0026`, `\/`) that would
+    /// hide a secret from a plain search. Anything else (a truncated or
+    /// otherwise broken body) has the values of secret-named keys blanked
+    /// textually: a cut-off token response still holds most of a token.
     pub(crate) fn text(&self, body: &[u8]) -> String {
+        let raw = String::from_utf8_lossy(body);
         let scrubbed = match serde_json::from_slice::<serde_json::Value>(body) {
             Ok(mut value) => {
-                if scrub(&mut value) {
-                    value.to_string()
+                let changed = scrub(&mut value);
+                let canonical = value.to_string();
+                if changed || self.needles.iter().any(|n| canonical.contains(n.as_str())) {
+                    canonical
                 } else {
-                    String::from_utf8_lossy(body).into_owned()
+                    raw.into_owned()
                 }
             }
-            Err(_) => String::from_utf8_lossy(body).into_owned(),
+            Err(_) => scrub_text(&raw).unwrap_or_else(|| raw.into_owned()),
         };
         self.replace(scrubbed)
     }
@@ -89,11 +102,16 @@ impl Redactor {
         format!("{}… ({} more bytes)", &text[..end], text.len() - end)
     }
 
-    /// Error entries with secrets redacted from messages and values.
+    /// Error entries with secrets redacted from codes, messages and values.
     pub(crate) fn entries(&self, entries: Vec<ApiErrorEntry>) -> Vec<ApiErrorEntry> {
         entries
             .into_iter()
             .map(|mut e| {
+                // An unknown code is kept as sent, so it can echo anything.
+                e.error_code = e.error_code.map(|c| match c {
+                    ErrorCode::Other(code) => ErrorCode::Other(self.replace(code)),
+                    known => known,
+                });
                 e.message = e.message.map(|m| self.replace(m));
                 e.property_path = e.property_path.map(|m| self.replace(m));
                 if let Some(mut value) = e.invalid_value.take() {
@@ -141,6 +159,82 @@ fn scrub(value: &mut serde_json::Value) -> bool {
     changed
 }
 
+/// For text that is not valid JSON: replaces the value after each
+/// `"<secret field>"  :` (a string up to its closing quote or the end of the
+/// text, anything else up to the next `,`, `}`, `]` or space) with
+/// `"[redacted]"`. Returns `None` when there was nothing to replace.
+fn scrub_text(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let Some(start) = secret_value_start(bytes, i) else {
+            i += 1;
+            continue;
+        };
+        let end = value_end(bytes, start);
+        // `start` and `end` sit on ASCII bytes or the end: char boundaries.
+        out.push_str(text.get(copied..start)?);
+        out.push('"');
+        out.push_str(REDACTED);
+        out.push('"');
+        copied = end;
+        i = end.max(i + 1);
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(text.get(copied..)?);
+    Some(out)
+}
+
+/// If a secret-named key opens at `quote`, where its value starts.
+fn secret_value_start(bytes: &[u8], quote: usize) -> Option<usize> {
+    let after = bytes.get(quote + 1..)?;
+    let name = SECRET_FIELDS
+        .iter()
+        .find(|f| after.starts_with(f.as_bytes()) && after.get(f.len()) == Some(&b'"'))?;
+    let colon = skip_space(bytes, quote + name.len() + 2);
+    if bytes.get(colon) != Some(&b':') {
+        return None;
+    }
+    Some(skip_space(bytes, colon + 1))
+}
+
+fn skip_space(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
+}
+
+/// Where the (possibly cut-off) JSON value starting at `start` ends.
+fn value_end(bytes: &[u8], start: usize) -> usize {
+    if bytes.get(start) == Some(&b'"') {
+        let mut j = start + 1;
+        while let Some(&b) = bytes.get(j) {
+            match b {
+                b'\\' => j += 2,
+                b'"' => return j + 1,
+                _ => j += 1,
+            }
+        }
+        return bytes.len();
+    }
+    bytes
+        .get(start..)
+        .and_then(|rest| {
+            rest.iter()
+                .position(|b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace())
+        })
+        .map_or(bytes.len(), |p| start + p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +253,29 @@ mod tests {
         let out = r.text(br#"{"a":{"access_token":"T0KEN"},"b":[{"code":"C0DE"}],"n":1}"#);
         assert!(!out.contains("T0KEN") && !out.contains("C0DE"), "{out}");
         assert!(out.contains("\"n\":1"));
+    }
+
+    #[test]
+    fn scrubs_secret_fields_of_broken_json() {
+        let r = Redactor::default();
+        let out = r.text(
+            br#"{"user":"u","access_token" : "T0K\"EN","code":12,"x":1,"refresh_token":"R3F"#,
+        );
+        assert_eq!(
+            out,
+            r#"{"user":"u","access_token" : "[redacted]","code":"[redacted]","x":1,"refresh_token":"[redacted]""#
+        );
+        assert_eq!(r.text(b"{\"code\":"), "{\"code\":\"[redacted]\"");
+        assert_eq!(r.text(b"<p>\"code\" is 1</p>"), "<p>\"code\" is 1</p>");
+    }
+
+    #[test]
+    fn undoes_json_escapes_that_hide_a_secret() {
+        let r = Redactor::new(["a&b/c"]);
+        let out = r.text(br#"{"v":"a\u0026b\/c"}"#);
+        assert_eq!(out, r#"{"v":"[redacted]"}"#);
+        // Nothing to redact: the body is kept byte for byte.
+        assert_eq!(r.text(br#"{ "v" : "x\/y" }"#), r#"{ "v" : "x\/y" }"#);
     }
 
     #[test]
