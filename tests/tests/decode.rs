@@ -38,9 +38,9 @@ async fn values_never_seen_before_are_kept() {
     body["products"] = json!(["MTF", "FUTURE_PRODUCT"]);
     body["user_type"] = json!("corporate");
     let session = exchange(200, body).await.expect("decodes");
-    assert_eq!(session.response.exchanges, ["NSE", "NEWEX"]);
-    assert_eq!(session.response.order_types, ["MARKET", "ICEBERG"]);
-    assert_eq!(session.response.products, ["MTF", "FUTURE_PRODUCT"]);
+    assert_eq!(session.exchanges(), ["NSE", "NEWEX"]);
+    assert_eq!(session.order_types(), ["MARKET", "ICEBERG"]);
+    assert_eq!(session.products(), ["MTF", "FUTURE_PRODUCT"]);
     assert_eq!(session.response.user_type.as_deref(), Some("corporate"));
 }
 
@@ -53,7 +53,7 @@ async fn missing_fields_decode_as_absent() {
         session.access_token().map(|t| t.secret()),
         Some(ACCESS_TOKEN)
     );
-    assert!(session.response.exchanges.is_empty());
+    assert!(session.exchanges().is_empty());
     assert_eq!(session.user_id(), None);
     assert_eq!(session.extended_token(), None);
 }
@@ -159,4 +159,27 @@ async fn error_messages_say_what_to_do() {
     ))
     .await;
     assert!(e.to_string().contains("redirect URI"), "{e}");
+}
+
+#[tokio::test]
+async fn null_lists_decode_as_empty() {
+    let mut body = token_response();
+    body["exchanges"] = json!(null);
+    body["products"] = json!(null);
+    body["order_types"] = json!(null);
+    body["user_name"] = json!(null);
+    body["poa"] = json!(null);
+    let session = exchange(200, body)
+        .await
+        .expect("a null list must not waste the code");
+    assert!(
+        session.exchanges().is_empty()
+            && session.products().is_empty()
+            && session.order_types().is_empty()
+    );
+    assert_eq!(session.response.user_name, None);
+    assert_eq!(
+        session.access_token().map(|t| t.secret()),
+        Some(ACCESS_TOKEN)
+    );
 }

@@ -582,8 +582,8 @@ fn well_typed_successes_with_unknown_fields_always_decode() {
             };
             prop_assert_eq!(s.access_token().map(|t| t.secret()), Some(access.as_str()));
             prop_assert_eq!(s.user_id(), user_id.as_deref());
-            prop_assert_eq!(&s.response.exchanges, &exchanges);
-            prop_assert_eq!(&s.response.order_types, &order_types);
+            prop_assert_eq!(s.exchanges(), &exchanges[..]);
+            prop_assert_eq!(s.order_types(), &order_types[..]);
             prop_assert_eq!(s.response.poa, poa);
             prop_assert_eq!(s.response.expires_in, expires_in);
             Ok(())

@@ -46,9 +46,12 @@ async fn token_exchange_sends_the_exact_form_and_decodes_the_session() {
     );
     assert_eq!(session.user_id(), Some("AB1234"));
     assert_eq!(r.email.as_deref(), Some("trader@example.com"));
-    assert_eq!(r.exchanges, ["NSE", "NFO", "BSE", "CDS", "BFO", "BCD"]);
-    assert_eq!(r.products, ["D", "CO", "I"]);
-    assert_eq!(r.order_types, ["MARKET", "LIMIT", "SL", "SL-M"]);
+    assert_eq!(
+        session.exchanges(),
+        ["NSE", "NFO", "BSE", "CDS", "BFO", "BCD"]
+    );
+    assert_eq!(session.products(), ["D", "CO", "I"]);
+    assert_eq!(session.order_types(), ["MARKET", "LIMIT", "SL", "SL-M"]);
     assert_eq!(r.broker.as_deref(), Some("UPSTOX"));
     assert_eq!(r.user_name.as_deref(), Some("A Trader"));
     assert_eq!(r.user_type.as_deref(), Some("individual"));

@@ -110,8 +110,13 @@ impl LoginClientBuilder {
     }
 
     /// Builds the client over an HTTP client of your own (proxies, custom
-    /// roots). Give it a redirect policy of `none`: API calls must not follow
-    /// redirects. The timeouts set here are ignored in favour of yours.
+    /// roots). The timeouts and user agent set here are ignored in favour of
+    /// yours.
+    ///
+    /// **Give it `redirect::Policy::none()`.** reqwest follows redirects by
+    /// default, and a `307`/`308` answer to the token exchange would make it
+    /// send the form (client secret and code) again to wherever `Location`
+    /// points. The library cannot see your client's policy to stop that.
     pub fn build_with_http_client(self, http: reqwest::Client) -> Result<LoginClient, Error> {
         let base_url = parse_base_url(&self.base_url)?;
         Ok(self.finish(base_url, http))

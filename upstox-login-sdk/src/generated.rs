@@ -252,8 +252,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
         ///Exchanges enabled for the account; seen `NSE`, `NFO`, `CDS`, `BSE`, `BFO`, `BCD`, `MCX`, `NSCOM`. The set grows.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub exchanges: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub exchanges: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Seconds until the access token expires (per the served spec).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expires_in: ::std::option::Option<i64>,
@@ -263,14 +263,14 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_active: ::std::option::Option<bool>,
         ///Order types enabled for the account; seen `MARKET`, `LIMIT`, `SL`, `SL-M`. The set grows.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub order_types: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub order_types: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Whether a power of attorney is on file.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub poa: ::std::option::Option<bool>,
         ///Products enabled for the account; seen `I`, `D`, `CO`, `OCO`, `MTF`. The set grows.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub products: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub products: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub refresh_token: ::std::option::Option<crate::RefreshToken>,
         ///Seconds until the refresh token expires (per the served spec).
@@ -739,7 +739,7 @@ pub mod types {
                 ::std::string::String,
             >,
             exchanges: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             expires_in: ::std::result::Result<
@@ -755,7 +755,7 @@ pub mod types {
                 ::std::string::String,
             >,
             order_types: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             poa: ::std::result::Result<
@@ -763,7 +763,7 @@ pub mod types {
                 ::std::string::String,
             >,
             products: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             refresh_token: ::std::result::Result<
@@ -865,7 +865,9 @@ pub mod types {
             }
             pub fn exchanges<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.exchanges = value
@@ -915,7 +917,9 @@ pub mod types {
             }
             pub fn order_types<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.order_types = value
@@ -939,7 +943,9 @@ pub mod types {
             }
             pub fn products<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.products = value
@@ -1118,8 +1124,9 @@ service's own served spec is wrong (the indie-user response, the
 `default` responses, enum fields that grow), this document follows what
 the service actually sends.
 
-Nothing in any response is marked `required`: the service guarantees no
-field. Fields that hold values from a growing set (exchanges, products,
+Nothing in any response is marked `required`, and lists are `nullable`:
+the service guarantees no field, and a decoding failure after a token
+exchange would waste the single-use code. Fields that hold values from a growing set (exchanges, products,
 order types, statuses) are plain strings, so that a value never seen
 before is kept, not rejected.
 

@@ -45,6 +45,21 @@ impl Session {
         self.response.user_id.as_deref()
     }
 
+    /// Exchanges enabled for the account (empty when not sent or `null`).
+    pub fn exchanges(&self) -> &[String] {
+        self.response.exchanges.as_deref().unwrap_or_default()
+    }
+
+    /// Products enabled for the account (empty when not sent or `null`).
+    pub fn products(&self) -> &[String] {
+        self.response.products.as_deref().unwrap_or_default()
+    }
+
+    /// Order types enabled for the account (empty when not sent or `null`).
+    pub fn order_types(&self) -> &[String] {
+        self.response.order_types.as_deref().unwrap_or_default()
+    }
+
     /// When the access token stops working: the next 03:30 Asia/Kolkata
     /// after it was issued.
     pub fn expires_at(&self) -> SystemTime {

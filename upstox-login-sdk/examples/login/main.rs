@@ -142,7 +142,7 @@ fn finish(session: &Session, save: Option<&std::path::Path>) -> Result<(), Strin
         "  name:           {}",
         r.user_name.as_deref().unwrap_or("?")
     );
-    println!("  exchanges:      {}", r.exchanges.join(", "));
+    println!("  exchanges:      {}", session.exchanges().join(", "));
     println!(
         "  access token:   {}",
         mask(session.access_token().map(|t| t.secret()))
