@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+mod bench;
 mod codegen;
 mod transforms;
 
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["codegen"] => codegen::run(Mode::Write),
         ["codegen", "--check"] => codegen::run(Mode::Check),
+        ["bench"] => bench::run(),
         _ => Err(USAGE.to_string()),
     };
     match result {

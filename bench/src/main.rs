@@ -1,0 +1,146 @@
+//! `upstox-login-bench`: the benchmark harness behind `cargo xtask bench`.
+//!
+//! ```text
+//! upstox-login-bench client --client sdk|reqwest --runtime current_thread|multi_thread
+//!                           --workload token_seq|logout_seq|token_64
+//!                           --n N [--warmup W] --base-url http://127.0.0.1:PORT
+//! upstox-login-bench orchestrate [options]   (see `orchestrate --help`)
+//! ```
+//!
+//! `client` runs one workload with one Rust client and prints one JSON line;
+//! `orchestrate` runs wrk and every client (Rust, Python, Node) against the
+//! stand-in server that `bench/run.sh` started, and writes `BENCHMARKS.md`.
+
+mod clients;
+mod orchestrate;
+mod sdk;
+
+use std::process::ExitCode;
+
+use clients::{Outcome, Workload};
+
+const USAGE: &str = "usage: upstox-login-bench client --client sdk|reqwest \
+--runtime current_thread|multi_thread --workload token_seq|logout_seq|token_64 \
+--n N [--warmup W] --base-url URL\n       upstox-login-bench orchestrate --help";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("client") => client_main(&args[1..]),
+        Some("orchestrate") => orchestrate::main(&args[1..]),
+        _ => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("upstox-login-bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Minimal `--flag value` parser shared by both subcommands.
+pub struct Flags {
+    pairs: Vec<(String, Option<String>)>,
+}
+
+impl Flags {
+    /// Parses `--name value` pairs and bare `--switch`es.
+    pub fn parse(args: &[String], switches: &[&str]) -> Result<Self, String> {
+        let mut pairs = Vec::new();
+        let mut iter = args.iter();
+        while let Some(arg) = iter.next() {
+            let name = arg
+                .strip_prefix("--")
+                .ok_or_else(|| format!("unexpected argument {arg:?}"))?;
+            if switches.contains(&name) {
+                pairs.push((name.to_string(), None));
+            } else {
+                let value = iter
+                    .next()
+                    .ok_or_else(|| format!("--{name} needs a value"))?;
+                pairs.push((name.to_string(), Some(value.clone())));
+            }
+        }
+        Ok(Flags { pairs })
+    }
+
+    /// The value of `--name`, if given.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+
+    /// The value of `--name`, required.
+    pub fn req(&self, name: &str) -> Result<&str, String> {
+        self.get(name)
+            .ok_or_else(|| format!("--{name} is required"))
+    }
+
+    /// Whether the switch `--name` was given.
+    pub fn has(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(n, _)| n == name)
+    }
+
+    /// `--name` parsed as a number, or `default`.
+    pub fn num(&self, name: &str, default: usize) -> Result<usize, String> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("--{name}: not a number: {v:?}")),
+        }
+    }
+}
+
+fn client_main(args: &[String]) -> Result<(), String> {
+    let flags = Flags::parse(args, &[])?;
+    let client = flags.req("client")?;
+    let runtime = flags.req("runtime")?;
+    let workload_name = flags.req("workload")?;
+    let workload = Workload::parse(workload_name)
+        .ok_or_else(|| format!("unknown workload {workload_name:?}"))?;
+    let n = flags.num("n", 1000)?;
+    let warmup = flags.num("warmup", 100)?;
+    let base_url = flags.req("base-url")?.trim_end_matches('/').to_string();
+
+    let rt = match runtime {
+        "current_thread" => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        "multi_thread" => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+        other => return Err(format!("unknown runtime {other:?}")),
+    }
+    .map_err(|e| format!("tokio runtime: {e}"))?;
+
+    let names = (client, runtime);
+    let outcome: Outcome = rt.block_on(async {
+        match client {
+            "reqwest" => {
+                let c = clients::raw::Raw::new(&base_url)?;
+                Ok(clients::run(c, names, workload, n, warmup).await)
+            }
+            "sdk" => {
+                let c = sdk::Sdk::new(&base_url)?;
+                Ok(clients::run(c, names, workload, n, warmup).await)
+            }
+            other => Err(format!("unknown client {other:?}")),
+        }
+    })?;
+    let line = serde_json::to_string(&outcome).map_err(|e| e.to_string())?;
+    println!("{line}");
+    if outcome.failed > 0 {
+        return Err(format!(
+            "{} of {} calls failed; first: {}",
+            outcome.failed,
+            outcome.n,
+            outcome.first_error.as_deref().unwrap_or("?")
+        ));
+    }
+    Ok(())
+}
