@@ -1,11 +1,13 @@
 //! The client: configuration, the calls, and the mapping of every answer to
 //! a typed result.
 
-use std::cell::RefCell;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::header::HeaderValue;
+use reqwest::ResponseBuilderExt;
 
 use crate::error::{
     ApiError, BodyKind, Error, ErrorEnvelope, InvalidResponse, JavaException, TransportError,
@@ -229,9 +231,10 @@ impl LoginClient {
                 "the authorization code is empty".into(),
             ));
         }
-        let redactor = Redactor::new([app.client_secret().secret(), code.secret()]);
+        let secrets = [app.client_secret().secret(), code.secret()];
+        let redactor = Redactor::new(&secrets);
         let body = types::TokenRequest {
-            code,
+            code: code.clone(),
             client_id: app.client_id().clone(),
             client_secret: app.client_secret().clone(),
             redirect_uri: app.redirect_uri().clone(),
@@ -239,7 +242,13 @@ impl LoginClient {
             refresh_extended_token,
         };
         let call = self.inner.token().body(body).send();
-        let (response, observed) = self.run("token", &redactor, call).await?;
+        let (response, observed) = self
+            .run("token", &redactor, call, |r: &types::TokenResponse| {
+                r.access_token
+                    .as_ref()
+                    .is_some_and(|t| !t.secret().is_empty())
+            })
+            .await?;
         // An empty token is no token: it could never be used, and the code is spent.
         if response
             .access_token
@@ -261,12 +270,17 @@ impl LoginClient {
         if token.secret().is_empty() {
             return Err(Error::InvalidInput("the access token is empty".into()));
         }
-        let redactor = Redactor::new([token.secret()]);
+        let secrets = [token.secret()];
+        let redactor = Redactor::new(&secrets);
         let mut authorization = String::with_capacity(7 + token.secret().len());
         authorization.push_str("Bearer ");
         authorization.push_str(token.secret());
         let call = self.inner.logout().authorization(authorization).send();
-        let (response, _) = self.run("logout", &redactor, call).await?;
+        let (response, _) = self
+            .run("logout", &redactor, call, |r: &types::LogoutResponse| {
+                r.status.as_deref() != Some("error") && r.data.is_some()
+            })
+            .await?;
         Ok(LogoutOutcome::from(response))
     }
 
@@ -283,7 +297,8 @@ impl LoginClient {
         if client_id.as_str().is_empty() {
             return Err(Error::InvalidInput("the client id is empty".into()));
         }
-        let redactor = Redactor::new([client_secret.secret()]);
+        let secrets = [client_secret.secret()];
+        let redactor = Redactor::new(&secrets);
         let body = types::IndieUserTokenRequest {
             client_secret: client_secret.clone(),
             client_id: None,
@@ -296,7 +311,14 @@ impl LoginClient {
             .body(body)
             .send();
         let (response, _) = self
-            .run("init_token_request_for_indie_user", &redactor, call)
+            .run(
+                "init_token_request_for_indie_user",
+                &redactor,
+                call,
+                |r: &types::IndieUserInitTokenResponse| {
+                    r.status.as_deref() != Some("error") && r.data.is_some()
+                },
+            )
             .await?;
         Ok(IndieTokenRequest::from(response))
     }
@@ -309,7 +331,7 @@ impl LoginClient {
     ) -> Error {
         Error::InvalidResponse(InvalidResponse {
             status: observed.status,
-            content_type: observed.content_type.clone(),
+            content_type: observed.content_type(),
             excerpt: redactor.excerpt(&observed.body),
             body_len: observed.body.len(),
             reason: format!("the answer has no `{field}`"),
@@ -318,38 +340,42 @@ impl LoginClient {
     }
 
     /// Runs one generated call with a fresh call context and maps its
-    /// outcome. A `200` carrying the error envelope is an error.
+    /// outcome. A `200` carrying the error envelope is an error; the body is
+    /// searched for one only when `looks_ok` says the decoded answer is not
+    /// plainly a success, so the common case pays nothing for it.
     async fn run<T>(
         &self,
         operation: &'static str,
-        redactor: &Redactor,
+        redactor: &Redactor<'_>,
         call: impl std::future::Future<
             Output = Result<
                 progenitor_client::ResponseValue<T>,
                 progenitor_client::Error<ErrorEnvelope>,
             >,
         >,
+        looks_ok: impl FnOnce(&T) -> bool,
     ) -> Result<(T, Observed), Error> {
-        let ctx = CallContext {
+        let ctx = Arc::new(CallContext {
             max_body_bytes: self.max_body_bytes,
-            observed: RefCell::new(Observed::default()),
+            observed: Mutex::new(Observed::default()),
+        });
+        let result = CALL.scope(ctx.clone(), call).await;
+        let observed = match ctx.observed.lock() {
+            Ok(mut o) => std::mem::take(&mut *o),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
         };
-        let (result, observed) = CALL
-            .scope(ctx, async move {
-                let result = call.await;
-                let observed = CALL.with(|c| c.observed.take());
-                (result, observed)
-            })
-            .await;
         match result {
             Ok(value) => {
                 if let Some(reason) = unasked_encoding(&observed) {
                     return Err(invalid_response(operation, &observed, reason, redactor));
                 }
-                if let Some(api) = envelope_in_success(operation, &observed, redactor) {
-                    return Err(Error::Api(api));
+                let value = value.into_inner();
+                if !looks_ok(&value) {
+                    if let Some(api) = envelope_in_success(operation, &observed, redactor) {
+                        return Err(Error::Api(api));
+                    }
                 }
-                Ok((value.into_inner(), observed))
+                Ok((value, observed))
             }
             Err(e) => Err(map_error(operation, e, observed, redactor)),
         }
@@ -357,31 +383,51 @@ impl LoginClient {
 }
 
 tokio::task_local! {
-    static CALL: CallContext;
+    /// The running call's context, seen by the exec hook. Behind an `Arc` so
+    /// that tokio's swap of the task-local value on every poll moves a
+    /// pointer, not the context.
+    static CALL: Arc<CallContext>;
 }
 
 struct CallContext {
     max_body_bytes: usize,
-    observed: RefCell<Observed>,
+    observed: Mutex<Observed>,
 }
 
-/// What the exec hook saw of the answer, for errors that need it.
+/// What the exec hook saw of the answer, for errors that need it. Header
+/// values are kept as received (a cheap reference-counted copy) and turned
+/// into text only when an error asks.
 #[derive(Default, Debug)]
 struct Observed {
     status: u16,
-    content_type: Option<String>,
-    content_encoding: Option<String>,
-    location: Option<String>,
+    content_type: Option<HeaderValue>,
+    content_encoding: Option<HeaderValue>,
+    location: Option<HeaderValue>,
     body: Bytes,
     too_large: bool,
     limit: usize,
+}
+
+impl Observed {
+    fn content_type(&self) -> Option<String> {
+        header_text(self.content_type.as_ref())
+    }
+
+    fn location(&self) -> Option<String> {
+        header_text(self.location.as_ref())
+    }
+}
+
+fn header_text(value: Option<&HeaderValue>) -> Option<String> {
+    value.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
 /// The client asks for no `Content-Encoding` (it sends no `Accept-Encoding`
 /// and decodes none), so a success body that claims one is not the JSON it
 /// may look like: refuse it rather than guess.
 fn unasked_encoding(observed: &Observed) -> Option<String> {
-    let encoding = observed.content_encoding.as_deref()?.trim();
+    let encoding = header_text(observed.content_encoding.as_ref())?;
+    let encoding = encoding.trim();
     if encoding.is_empty() || encoding.eq_ignore_ascii_case("identity") {
         return None;
     }
@@ -398,7 +444,7 @@ fn invalid_response(
 ) -> Error {
     Error::InvalidResponse(InvalidResponse {
         status: observed.status,
-        content_type: observed.content_type.clone(),
+        content_type: observed.content_type(),
         excerpt: redactor.excerpt(&observed.body),
         body_len: observed.body.len(),
         reason,
@@ -413,9 +459,6 @@ fn envelope_in_success(
 ) -> Option<ApiError> {
     // Cheap pre-check before a second parse of a normal success body.
     let body = &observed.body;
-    if !memchr_slice(body, b"\"errors\"") {
-        return None;
-    }
     let envelope: ErrorEnvelope = serde_json::from_slice(body).ok()?;
     if envelope.errors.is_empty() && envelope.status.as_deref() != Some("error") {
         return None;
@@ -427,10 +470,6 @@ fn envelope_in_success(
         body: redactor.text(body),
         operation,
     })
-}
-
-fn memchr_slice(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 fn map_error(
@@ -484,15 +523,12 @@ fn map_error(
                 // A Location can echo what was sent (a code, say).
                 return Error::Redirect {
                     status,
-                    location: observed
-                        .location
-                        .as_deref()
-                        .map(|l| redactor.text(l.as_bytes())),
+                    location: observed.location().map(|l| redactor.text(l.as_bytes())),
                 };
             }
             Error::InvalidResponse(InvalidResponse {
                 status,
-                content_type: observed.content_type.clone(),
+                content_type: observed.content_type(),
                 excerpt: redactor.excerpt(&observed.body),
                 body_len: observed.body.len(),
                 reason: format!("status {status} is not documented for `{operation}`"),
@@ -525,7 +561,7 @@ fn error_without_envelope(
         }
     } else {
         BodyKind::Other {
-            content_type: observed.content_type.clone(),
+            content_type: observed.content_type(),
         }
     };
     Error::Api(ApiError {
@@ -560,15 +596,19 @@ impl ClientHooks<()> for generated::Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let started = Instant::now();
-        let method = request.method().clone();
-        let path = request.url().path().to_string();
-        tracing::trace!(operation = info.operation_id, %method, %path, "sending");
-        let result = self.client().execute(request).await;
-        let mut response = match result {
+        // Names for the log, made only when someone listens.
+        let log = tracing::enabled!(tracing::Level::DEBUG);
+        let started = log.then(Instant::now);
+        let target = log.then(|| (request.method().clone(), request.url().path().to_owned()));
+        if let Some((method, path)) = &target {
+            tracing::trace!(operation = info.operation_id, %method, %path, "sending");
+        }
+        let mut response = match self.client().execute(request).await {
             Ok(r) => r,
             Err(e) => {
-                tracing::debug!(operation = info.operation_id, %method, %path, error = %TransportErrorRef(&e), "failed");
+                if let Some((method, path)) = &target {
+                    tracing::debug!(operation = info.operation_id, %method, %path, error = %e, "failed");
+                }
                 return Err(e);
             }
         };
@@ -576,63 +616,98 @@ impl ClientHooks<()> for generated::Client {
         let max = CALL
             .try_with(|c| c.max_body_bytes)
             .unwrap_or(DEFAULT_MAX_BODY_BYTES);
-        let content_type = header_text(response.headers(), reqwest::header::CONTENT_TYPE);
-        let content_encoding = header_text(response.headers(), reqwest::header::CONTENT_ENCODING);
-        let location = header_text(response.headers(), reqwest::header::LOCATION);
+        let headers = response.headers();
+        let content_type = headers.get(reqwest::header::CONTENT_TYPE).cloned();
+        let content_encoding = headers.get(reqwest::header::CONTENT_ENCODING).cloned();
+        let location = if status.is_redirection() {
+            headers.get(reqwest::header::LOCATION).cloned()
+        } else {
+            None
+        };
         let mut too_large = response.content_length().is_some_and(|n| n > max as u64);
-        let mut body = Vec::new();
+        let mut body = Bytes::new();
         if !too_large {
+            // Read at most `max` bytes. The usual single-chunk body is kept
+            // as it came, without a copy.
+            let mut joined: Option<BytesMut> = None;
             while let Some(chunk) = response.chunk().await? {
-                if body.len() + chunk.len() > max {
+                let len = joined.as_ref().map_or(body.len(), BytesMut::len);
+                if len + chunk.len() > max {
                     too_large = true;
-                    body = Vec::new();
+                    joined = None;
+                    body = Bytes::new();
                     break;
                 }
-                body.extend_from_slice(&chunk);
+                match &mut joined {
+                    Some(buf) => buf.extend_from_slice(&chunk),
+                    None if body.is_empty() => body = chunk,
+                    None => {
+                        let mut buf = BytesMut::with_capacity(body.len() + chunk.len());
+                        buf.extend_from_slice(&body);
+                        buf.extend_from_slice(&chunk);
+                        joined = Some(buf);
+                    }
+                }
+            }
+            if let Some(buf) = joined {
+                body = buf.freeze();
             }
         }
-        let body = Bytes::from(body);
-        tracing::debug!(
-            operation = info.operation_id,
-            %method,
-            %path,
-            status = status.as_u16(),
-            body_bytes = body.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "answered"
-        );
-        let _ = CALL.try_with(|c| {
-            *c.observed.borrow_mut() = Observed {
-                status: status.as_u16(),
-                content_type,
-                content_encoding,
-                location,
-                body: body.clone(),
-                too_large,
-                limit: max,
+        if let (Some((method, path)), Some(started)) = (&target, started) {
+            tracing::debug!(
+                operation = info.operation_id,
+                %method,
+                %path,
+                status = status.as_u16(),
+                body_bytes = body.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "answered"
+            );
+        }
+        let in_facade = CALL
+            .try_with(|c| {
+                let mut slot = match c.observed.lock() {
+                    Ok(slot) => slot,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                *slot = Observed {
+                    status: status.as_u16(),
+                    content_type,
+                    content_encoding,
+                    location,
+                    body: body.clone(),
+                    too_large,
+                    limit: max,
+                }
+            })
+            .is_ok();
+        // Hand the generated code a response over the bytes already read.
+        // Giving it the URL avoids reqwest parsing a placeholder one.
+        let url = response.url().clone();
+        let version = response.version();
+        // The facade reads what it needs from `Observed`; the generated code
+        // would only clone the headers into a value nobody reads. Direct
+        // users of the generated client keep them all.
+        let headers = if in_facade {
+            reqwest::header::HeaderMap::new()
+        } else {
+            std::mem::take(response.headers_mut())
+        };
+        let rebuilt = http::Response::builder()
+            .status(status)
+            .version(version)
+            .url(url)
+            .body(body.clone());
+        let mut rebuilt = match rebuilt {
+            Ok(r) => r,
+            // Cannot happen (status and version came from a response), but never panic.
+            Err(_) => {
+                let mut r = http::Response::new(body);
+                *r.status_mut() = status;
+                r
             }
-        });
-        let mut rebuilt = http::Response::new(body);
-        *rebuilt.status_mut() = status;
-        *rebuilt.version_mut() = response.version();
-        *rebuilt.headers_mut() = std::mem::take(response.headers_mut());
+        };
+        *rebuilt.headers_mut() = headers;
         Ok(reqwest::Response::from(rebuilt))
     }
-}
-
-struct TransportErrorRef<'a>(&'a reqwest::Error);
-
-impl std::fmt::Display for TransportErrorRef<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-fn header_text(
-    headers: &reqwest::header::HeaderMap,
-    name: reqwest::header::HeaderName,
-) -> Option<String> {
-    headers
-        .get(name)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }

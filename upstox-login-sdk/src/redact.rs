@@ -26,38 +26,52 @@ const SECRET_FIELDS: &[&str] = &[
 const REDACTED: &str = "[redacted]";
 
 /// Replaces a call's secrets in text kept by errors.
+///
+/// Made on every call, but does nothing until an error needs it: the
+/// spellings to search for are worked out on first use.
 #[derive(Default)]
-pub(crate) struct Redactor {
-    needles: Vec<String>,
+pub(crate) struct Redactor<'a> {
+    secrets: &'a [&'a str],
+    needles: std::sync::OnceLock<Vec<String>>,
 }
 
-impl Redactor {
+impl<'a> Redactor<'a> {
     /// A redactor for the given secrets (empty ones are ignored).
-    pub(crate) fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut needles = Vec::new();
-        for s in secrets.into_iter().filter(|s| !s.is_empty()) {
-            let encoded: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
-            if encoded != s {
-                // The path/query spelling of a space (`%20`) as well as the form one (`+`).
-                if encoded.contains('+') {
-                    needles.push(encoded.replace('+', "%20"));
-                }
-                needles.push(encoded);
-            }
-            let json = serde_json::to_string(s).unwrap_or_default();
-            let json = json.trim_matches('"');
-            if json != s && !json.is_empty() {
-                needles.push(json.to_string());
-            }
-            needles.push(s.to_string());
+    pub(crate) fn new(secrets: &'a [&'a str]) -> Self {
+        Self {
+            secrets,
+            needles: std::sync::OnceLock::new(),
         }
-        // Longest first, so a secret containing another is replaced whole.
-        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
-        Self { needles }
+    }
+
+    /// Every spelling of every secret, longest first, so a secret containing
+    /// another is replaced whole.
+    fn needles(&self) -> &[String] {
+        self.needles.get_or_init(|| {
+            let mut needles = Vec::new();
+            for s in self.secrets.iter().copied().filter(|s| !s.is_empty()) {
+                let encoded: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
+                if encoded != s {
+                    // The path/query spelling of a space (`%20`) as well as the form one (`+`).
+                    if encoded.contains('+') {
+                        needles.push(encoded.replace('+', "%20"));
+                    }
+                    needles.push(encoded);
+                }
+                let json = serde_json::to_string(s).unwrap_or_default();
+                let json = json.trim_matches('"');
+                if json != s && !json.is_empty() {
+                    needles.push(json.to_string());
+                }
+                needles.push(s.to_string());
+            }
+            needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+            needles
+        })
     }
 
     fn replace(&self, mut text: String) -> String {
-        for n in &self.needles {
+        for n in self.needles() {
             if text.contains(n.as_str()) {
                 text = text.replace(n.as_str(), REDACTED);
             }
@@ -78,7 +92,12 @@ impl Redactor {
             Ok(mut value) => {
                 let changed = scrub(&mut value);
                 let canonical = value.to_string();
-                if changed || self.needles.iter().any(|n| canonical.contains(n.as_str())) {
+                if changed
+                    || self
+                        .needles()
+                        .iter()
+                        .any(|n| canonical.contains(n.as_str()))
+                {
                     canonical
                 } else {
                     raw.into_owned()
@@ -241,7 +260,7 @@ mod tests {
 
     #[test]
     fn replaces_sent_secrets_in_any_spelling() {
-        let r = Redactor::new(["s3cr et/+", "code1"]);
+        let r = Redactor::new(&["s3cr et/+", "code1"]);
         let out = r.text(b"echo s3cr et/+ and s3cr+et%2F%2B and code1");
         assert!(!out.contains("s3cr"), "{out}");
         assert!(!out.contains("code1"), "{out}");
@@ -271,7 +290,7 @@ mod tests {
 
     #[test]
     fn undoes_json_escapes_that_hide_a_secret() {
-        let r = Redactor::new(["a&b/c"]);
+        let r = Redactor::new(&["a&b/c"]);
         let out = r.text(br#"{"v":"a\u0026b\/c"}"#);
         assert_eq!(out, r#"{"v":"[redacted]"}"#);
         // Nothing to redact: the body is kept byte for byte.

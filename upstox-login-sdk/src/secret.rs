@@ -5,22 +5,28 @@
 //! `Debug`, have no `Display`, and give their value only through an explicit
 //! `.secret()` call. They serialize as the plain string, because the wire and
 //! a saved session need the value. Equality on secrets is constant-time.
+//!
+//! The values a call copies into its request (client id and secret,
+//! redirect URI, code) are held in an `Arc`, so those copies cost a reference
+//! count, not an allocation; tokens, which are decoded on every exchange and
+//! rarely copied, are plain strings.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 macro_rules! secret_type {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident($inner:ty)) => {
         $(#[$doc])*
         #[derive(Clone, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(String);
+        pub struct $name($inner);
 
         impl $name {
             /// Wraps a secret value.
             pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
+                Self(value.into().into())
             }
 
             /// The secret value itself. Every read is this explicit call.
@@ -72,26 +78,26 @@ secret_type!(
     /// assert_eq!(format!("{secret:?}"), "ClientSecret([redacted])");
     /// assert_eq!(secret.secret(), "hunter2");
     /// ```
-    ClientSecret
+    ClientSecret(Arc<str>)
 );
 secret_type!(
     /// The single-use authorization code from the login redirect.
     ///
     /// It is spent by the first token exchange that presents it, even a
     /// failed one, so the library never retries that exchange.
-    AuthorizationCode
+    AuthorizationCode(Arc<str>)
 );
 secret_type!(
     /// The access token: valid until the next 03:30 Asia/Kolkata (see [`crate::expiry`]).
-    AccessToken
+    AccessToken(String)
 );
 secret_type!(
     /// The extended token: valid for a year, for read-only APIs only.
-    ExtendedToken
+    ExtendedToken(String)
 );
 secret_type!(
     /// A refresh token, listed by the service's own spec. Upstox has no refresh grant.
-    RefreshToken
+    RefreshToken(String)
 );
 
 macro_rules! plain_type {
@@ -99,12 +105,12 @@ macro_rules! plain_type {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
         #[serde(transparent)]
-        pub struct $name(String);
+        pub struct $name(Arc<str>);
 
         impl $name {
             /// Wraps a value.
             pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
+                Self(Arc::from(value.into()))
             }
 
             /// The value as a string.
@@ -154,10 +160,26 @@ plain_type!(
 /// The redirect URI registered with the app: an absolute `http` or `https`
 /// URL with a host, kept exactly as written, since Upstox compares it byte for
 /// byte with the registered one.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct RedirectUri {
+#[derive(Clone)]
+pub struct RedirectUri(Arc<RedirectUriInner>);
+
+struct RedirectUriInner {
     raw: String,
     url: url::Url,
+}
+
+impl PartialEq for RedirectUri {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.raw == other.0.raw
+    }
+}
+
+impl Eq for RedirectUri {}
+
+impl std::hash::Hash for RedirectUri {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.raw.hash(state)
+    }
 }
 
 impl schemars::JsonSchema for RedirectUri {
@@ -176,7 +198,7 @@ impl RedirectUri {
         let raw = value.into();
         match url::Url::parse(&raw) {
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
-                Ok(Self { raw, url })
+                Ok(Self(Arc::new(RedirectUriInner { raw, url })))
             }
             Ok(_) => Err(InvalidRedirectUri {
                 value: raw,
@@ -191,24 +213,24 @@ impl RedirectUri {
 
     /// The URI as written.
     pub fn as_str(&self) -> &str {
-        &self.raw
+        &self.0.raw
     }
 
     /// The URI parsed.
     pub fn url(&self) -> &url::Url {
-        &self.url
+        &self.0.url
     }
 }
 
 impl fmt::Debug for RedirectUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RedirectUri({:?})", self.raw)
+        write!(f, "RedirectUri({:?})", self.0.raw)
     }
 }
 
 impl fmt::Display for RedirectUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
+        f.write_str(&self.0.raw)
     }
 }
 
@@ -228,7 +250,7 @@ impl TryFrom<&str> for RedirectUri {
 
 impl Serialize for RedirectUri {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.raw)
+        s.serialize_str(&self.0.raw)
     }
 }
 
