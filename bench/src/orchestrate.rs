@@ -248,7 +248,12 @@ fn run(cfg: &Config) -> Result<(), String> {
         None
     } else {
         eprintln!("== cold build of a minimal application depending on upstox-login-sdk");
-        Some(cold_build(cfg))
+        Some(
+            COLD_VARIANTS
+                .iter()
+                .map(|&v| cold_build(cfg, v))
+                .collect::<Vec<_>>(),
+        )
     };
     let example = if cfg.smoke {
         None
@@ -272,7 +277,7 @@ fn run(cfg: &Config) -> Result<(), String> {
         cfg,
         &wrk,
         &rows,
-        cold.as_ref(),
+        cold.as_deref(),
         example.as_ref(),
         &callgrind,
         &load_before,
@@ -659,6 +664,8 @@ fn command_stdout(program: &str, args: &[&str]) -> Option<String> {
 }
 
 struct ColdBuild {
+    /// Which feature set of the SDK the application asked for.
+    label: &'static str,
     seconds: Option<f64>,
     /// CPU time of cargo and the compilers it ran, seconds.
     cpu_s: Option<f64>,
@@ -671,11 +678,22 @@ struct ColdBuild {
 
 /// A fresh application depending only on upstox-login-sdk by path, built with
 /// its own target dir (so nothing is reused), after an untimed `cargo fetch`.
-fn cold_build(cfg: &Config) -> ColdBuild {
+/// The SDK feature sets whose cold build is measured: the default, and the
+/// quicker-building ring TLS provider.
+const COLD_VARIANTS: &[(&str, &str)] = &[
+    ("default features (rustls with aws-lc-rs)", ""),
+    (
+        "`default-features = false, features = [\"rustls-ring\", \"loopback\"]`",
+        ", default-features = false, features = [\"rustls-ring\", \"loopback\"]",
+    ),
+];
+
+fn cold_build(cfg: &Config, (label, features): (&'static str, &str)) -> ColdBuild {
     let dir = std::env::temp_dir().join(format!("upstox-login-cold-{}", std::process::id()));
-    let result = cold_build_in(cfg, &dir);
+    let result = cold_build_in(cfg, &dir, label, features);
     let _ = std::fs::remove_dir_all(&dir);
     result.unwrap_or_else(|e| ColdBuild {
+        label,
         seconds: None,
         cpu_s: None,
         other_load: None,
@@ -703,12 +721,17 @@ fn cargo(dir: &Path, target: &Path) -> Command {
     cmd
 }
 
-fn cold_build_in(cfg: &Config, dir: &Path) -> Result<ColdBuild, String> {
+fn cold_build_in(
+    cfg: &Config,
+    dir: &Path,
+    label: &'static str,
+    features: &str,
+) -> Result<ColdBuild, String> {
     let sdk = cfg.root.join("upstox-login-sdk");
     std::fs::create_dir_all(dir.join("src")).map_err(|e| e.to_string())?;
     let manifest = format!(
         "[package]\nname = \"cold-app\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [dependencies]\nupstox-login-sdk = {{ path = {:?} }}\n\n[workspace]\n",
+         [dependencies]\nupstox-login-sdk = {{ path = {:?}{features} }}\n\n[workspace]\n",
         sdk.to_string_lossy()
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
@@ -775,6 +798,7 @@ fn cold_build_in(cfg: &Config, dir: &Path) -> Result<ColdBuild, String> {
                 .len()
         });
     Ok(ColdBuild {
+        label,
         seconds: Some(seconds),
         cpu_s,
         other_load,
@@ -1110,7 +1134,7 @@ fn render(
     cfg: &Config,
     wrk: &[Wrk],
     rows: &[Row],
-    cold: Option<&ColdBuild>,
+    cold: Option<&[ColdBuild]>,
     example: Option<&ExampleSize>,
     callgrind: &[Callgrind],
     load_before: &str,
@@ -1496,25 +1520,35 @@ fn render(
         None => {
             let _ = writeln!(s, "- Cold build: not measured in this run.");
         }
-        Some(c) => match c.seconds {
-            Some(secs) => {
-                let _ = writeln!(
-                    s,
-                    "- Cold `cargo build` (debug, {cores} jobs) of a minimal application depending only on \
-                     `upstox-login-sdk` by path, with its own `CARGO_TARGET_DIR` and the workspace's `Cargo.lock`, \
-                     sources already fetched: **{secs:.1} s** wall ({} s of CPU; other work on the machine \
-                     meanwhile: {} cores), {} crates compiled (\"Compiling\" lines, the app included); \
-                     `cargo tree --prefix none -e normal | sort -u | wc -l`: {}.",
-                    c.cpu_s.map_or("?".into(), |v| format!("{v:.0}")),
-                    c.other_load.map_or("?".into(), |v| format!("{v:.2}")),
-                    c.compiled,
-                    c.tree_crates.map_or("?".into(), |n| n.to_string())
-                );
+        Some(builds) => {
+            for c in builds {
+                match c.seconds {
+                    Some(secs) => {
+                        let _ = writeln!(
+                            s,
+                            "- Cold `cargo build` (debug, {cores} jobs) of a minimal application depending only on \
+                             `upstox-login-sdk` by path with {}, its own `CARGO_TARGET_DIR` and the workspace's \
+                             `Cargo.lock`, sources already fetched: **{secs:.1} s** wall ({} s of CPU; other work on \
+                             the machine meanwhile: {} cores), {} crates compiled (\"Compiling\" lines, the app \
+                             included); `cargo tree --prefix none -e normal | sort -u | wc -l`: {}.",
+                            c.label,
+                            c.cpu_s.map_or("?".into(), |v| format!("{v:.0}")),
+                            c.other_load.map_or("?".into(), |v| format!("{v:.2}")),
+                            c.compiled,
+                            c.tree_crates.map_or("?".into(), |n| n.to_string())
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(
+                            s,
+                            "- Cold build with {}: FAILED: {}",
+                            c.label,
+                            c.note.replace('\n', " ")
+                        );
+                    }
+                }
             }
-            None => {
-                let _ = writeln!(s, "- Cold build: FAILED: {}", c.note.replace('\n', " "));
-            }
-        },
+        }
     }
     match example {
         None => {
