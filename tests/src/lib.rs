@@ -98,3 +98,43 @@ pub fn envelope(code: &str, message: &str) -> serde_json::Value {
         }]
     })
 }
+
+/// Helpers for raw-socket test servers (framing the mocks cannot produce).
+pub mod raw {
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpStream;
+
+    /// Reads one request (head and `Content-Length` body), or until the
+    /// peer stops sending, and returns what was read.
+    pub async fn read_request(sock: &mut TcpStream) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                let len = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if buf.len() >= end + 4 + len {
+                    return buf;
+                }
+            }
+            match sock.read(&mut chunk).await {
+                Ok(0) | Err(_) => return buf,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Waits until the peer closes (bounded by the caller's deadline).
+    pub async fn drain(sock: &mut TcpStream) {
+        let mut chunk = [0u8; 1024];
+        while let Ok(n) = sock.read(&mut chunk).await {
+            if n == 0 {
+                break;
+            }
+        }
+    }
+}

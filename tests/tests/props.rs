@@ -13,14 +13,15 @@ use std::time::Duration;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
 use upstox_login_sdk::error::BodyKind;
 use upstox_login_sdk::{
     parse_callback, AccessToken, ApiErrorEntry, AuthorizationCode, ClientId, ClientSecret, Error,
     ErrorCode, ErrorEnvelope, IndieTokenRequest, LoginClient, LogoutOutcome, NotifierError,
     NotifierPayload, Session, State,
 };
+use upstox_login_tests::raw::{drain, read_request};
 use upstox_login_tests::*;
 
 /// Cases per property that goes over the network.
@@ -157,37 +158,6 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.task.abort();
-    }
-}
-
-async fn read_request(sock: &mut TcpStream) {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let len = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + len {
-                return;
-            }
-        }
-        match sock.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-}
-
-async fn drain(sock: &mut TcpStream) {
-    let mut chunk = [0u8; 1024];
-    while let Ok(n) = sock.read(&mut chunk).await {
-        if n == 0 {
-            break;
-        }
     }
 }
 

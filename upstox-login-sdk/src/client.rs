@@ -255,12 +255,8 @@ impl LoginClient {
             .as_ref()
             .is_none_or(|t| t.secret().is_empty())
         {
-            return Err(Self::missing_field(
-                "token",
-                "access_token",
-                &observed,
-                &redactor,
-            ));
+            let reason = "the answer has no `access_token`".to_string();
+            return Err(invalid_response("token", &observed, reason, &redactor));
         }
         Ok(Session::new(response, SystemTime::now()))
     }
@@ -321,22 +317,6 @@ impl LoginClient {
             )
             .await?;
         Ok(IndieTokenRequest::from(response))
-    }
-
-    fn missing_field(
-        operation: &'static str,
-        field: &str,
-        observed: &Observed,
-        redactor: &Redactor,
-    ) -> Error {
-        Error::InvalidResponse(InvalidResponse {
-            status: observed.status,
-            content_type: observed.content_type(),
-            excerpt: redactor.excerpt(&observed.body),
-            body_len: observed.body.len(),
-            reason: format!("the answer has no `{field}`"),
-            operation,
-        })
     }
 
     /// Runs one generated call with a fresh call context and maps its
@@ -526,14 +506,8 @@ fn map_error(
                     location: observed.location().map(|l| redactor.text(l.as_bytes())),
                 };
             }
-            Error::InvalidResponse(InvalidResponse {
-                status,
-                content_type: observed.content_type(),
-                excerpt: redactor.excerpt(&observed.body),
-                body_len: observed.body.len(),
-                reason: format!("status {status} is not documented for `{operation}`"),
-                operation,
-            })
+            let reason = format!("status {status} is not documented for `{operation}`");
+            invalid_response(operation, &observed, reason, redactor)
         }
     }
 }
