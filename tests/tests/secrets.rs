@@ -61,6 +61,30 @@ fn assert_clean(what: &str, text: &str) {
     }
 }
 
+const TOKEN: &str = "/v2/login/authorization/token";
+const LOGOUT: &str = "/v2/logout";
+const INDIE: &str = "/v3/login/auth/token/request/";
+const JSON: &str = "application/json";
+
+/// A mock answering calls under `path` with `status` and `body`.
+async fn answer<'a>(
+    server: &'a MockServer,
+    method: httpmock::Method,
+    path: &str,
+    status: u16,
+    content_type: &str,
+    body: String,
+) -> httpmock::Mock<'a> {
+    server
+        .mock_async(|when, then| {
+            when.method(method).path_prefix(path);
+            then.status(status)
+                .header("content-type", content_type)
+                .body(body);
+        })
+        .await
+}
+
 /// Formats a value both ways into `out`.
 macro_rules! both {
     ($out:expr, $v:expr) => {{
@@ -102,24 +126,19 @@ async fn no_secret_reaches_debug_display_errors_or_logs() {
     both!(out, RefreshToken::new(REFRESH_TOKEN));
     both!(out, client);
 
+    let exchange = || client.exchange_code(&app, AuthorizationCode::new(CODE));
+    let token = AccessToken::new(ACCESS_TOKEN);
+    let logout = || client.logout(&token);
+    let indie = || client.request_indie_token(app.client_id(), app.client_secret(), None);
+
     // Token exchange: success, with every secret field filled.
     let mut body = token_response();
     body["refresh_token"] = json!(REFRESH_TOKEN);
-    let ok = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/v2/login/authorization/token")
-                .form_urlencoded_tuple("code", CODE);
-            then.status(200).json_body(body.clone());
-        })
-        .await;
-    let session = client
-        .exchange_code(&app, AuthorizationCode::new(CODE))
-        .await
-        .unwrap();
+    let mock = answer(&server, POST, TOKEN, 200, JSON, body.to_string()).await;
+    let session = exchange().await.unwrap();
     both!(out, session);
     both!(out, session.response);
-    ok.delete_async().await;
+    mock.delete_async().await;
 
     // Token exchange refused, the gateway echoing what it was sent.
     let echo = json!({"status": "error", "errors": [
@@ -127,109 +146,51 @@ async fn no_secret_reaches_debug_display_errors_or_logs() {
          "property_path": "code", "invalid_value": CODE},
         {"errorCode": "UDAPI1024", "message": "bad secret", "propertyPath": "client_secret",
          "invalidValue": {"client_secret": CLIENT_SECRET, "echo": [CODE]}}]});
-    let refused = server
-        .mock_async(|when, then| {
-            when.method(POST).path("/v2/login/authorization/token");
-            then.status(401).json_body(echo.clone());
-        })
-        .await;
-    let err = client
-        .exchange_code(&app, AuthorizationCode::new(CODE))
-        .await
-        .unwrap_err();
-    all!(out, err);
-    refused.delete_async().await;
+    let mock = answer(&server, POST, TOKEN, 401, JSON, echo.to_string()).await;
+    all!(out, exchange().await.unwrap_err());
+    mock.delete_async().await;
 
     // A 200 that is not a session but carries tokens.
-    let odd = server
-        .mock_async(|when, then| {
-            when.method(POST).path("/v2/login/authorization/token");
-            then.status(200).json_body(json!({"access_token": ACCESS_TOKEN, "extended_token": EXTENDED_TOKEN, "exchanges": "NSE"}));
-        })
-        .await;
-    let err = client
-        .exchange_code(&app, AuthorizationCode::new(CODE))
-        .await
-        .unwrap_err();
-    all!(out, err);
-    odd.delete_async().await;
+    let odd =
+        json!({"access_token": ACCESS_TOKEN, "extended_token": EXTENDED_TOKEN, "exchanges": "NSE"});
+    let mock = answer(&server, POST, TOKEN, 200, JSON, odd.to_string()).await;
+    all!(out, exchange().await.unwrap_err());
+    mock.delete_async().await;
 
     // An HTML page echoing the form.
-    let html = server
-        .mock_async(|when, then| {
-            when.method(POST).path("/v2/login/authorization/token");
-            then.status(403)
-                .header("content-type", "text/html")
-                .body(format!(
-                    "<html>blocked: code={} secret={}</html>",
-                    url_encode(CODE),
-                    url_encode(CLIENT_SECRET)
-                ));
-        })
-        .await;
-    let err = client
-        .exchange_code(&app, AuthorizationCode::new(CODE))
-        .await
-        .unwrap_err();
-    all!(out, err);
-    html.delete_async().await;
+    let page = format!(
+        "<html>blocked: code={} secret={}</html>",
+        url_encode(CODE),
+        url_encode(CLIENT_SECRET)
+    );
+    let mock = answer(&server, POST, TOKEN, 403, "text/html", page).await;
+    all!(out, exchange().await.unwrap_err());
+    mock.delete_async().await;
 
     // Logout: success, then a 401 Java exception quoting the token.
-    let ok = server
-        .mock_async(|when, then| {
-            when.method(DELETE).path("/v2/logout");
-            then.status(200)
-                .json_body(json!({"status": "success", "data": true}));
-        })
-        .await;
-    let outcome = client
-        .logout(&AccessToken::new(ACCESS_TOKEN))
-        .await
-        .unwrap();
-    both!(out, outcome);
-    ok.delete_async().await;
-    let java = server
-        .mock_async(|when, then| {
-            when.method(DELETE).path("/v2/logout");
-            then.status(401).json_body(json!({
-                "cause": null, "stackTrace": [{"methodName": "check"}],
-                "message": format!("Invalid token Bearer {ACCESS_TOKEN}"),
-                "localizedMessage": format!("Invalid token Bearer {ACCESS_TOKEN}"), "suppressed": []}));
-        })
-        .await;
-    let err = client
-        .logout(&AccessToken::new(ACCESS_TOKEN))
-        .await
-        .unwrap_err();
-    all!(out, err);
-    java.delete_async().await;
+    let done = json!({"status": "success", "data": true});
+    let mock = answer(&server, DELETE, LOGOUT, 200, JSON, done.to_string()).await;
+    both!(out, logout().await.unwrap());
+    mock.delete_async().await;
+    let java = json!({
+        "cause": null, "stackTrace": [{"methodName": "check"}],
+        "message": format!("Invalid token Bearer {ACCESS_TOKEN}"),
+        "localizedMessage": format!("Invalid token Bearer {ACCESS_TOKEN}"), "suppressed": []});
+    let mock = answer(&server, DELETE, LOGOUT, 401, JSON, java.to_string()).await;
+    all!(out, logout().await.unwrap_err());
+    mock.delete_async().await;
 
     // Indie request: success and refusal echoing the secret.
-    let ok = server
-        .mock_async(|when, then| {
-            when.method(POST).path_prefix("/v3/login/auth/token/request/");
-            then.status(200).json_body(json!({"status": "success", "data": {"authorization_expiry": "1", "notifier_url": "u"}}));
-        })
-        .await;
-    let indie = client
-        .request_indie_token(app.client_id(), app.client_secret(), None)
-        .await
-        .unwrap();
-    both!(out, indie);
-    ok.delete_async().await;
-    let refused = server
-        .mock_async(|when, then| {
-            when.method(POST).path_prefix("/v3/login/auth/token/request/");
-            then.status(400).json_body(json!({"status": "error", "errors": [
-                {"error_code": "UDAPI100069", "message": "wrong", "invalid_value": CLIENT_SECRET}]}));
-        })
-        .await;
-    let err = client
-        .request_indie_token(app.client_id(), app.client_secret(), None)
-        .await
-        .unwrap_err();
-    all!(out, err);
-    refused.delete_async().await;
+    let sent =
+        json!({"status": "success", "data": {"authorization_expiry": "1", "notifier_url": "u"}});
+    let mock = answer(&server, POST, INDIE, 200, JSON, sent.to_string()).await;
+    both!(out, indie().await.unwrap());
+    mock.delete_async().await;
+    let refused = json!({"status": "error", "errors": [
+        {"error_code": "UDAPI100069", "message": "wrong", "invalid_value": CLIENT_SECRET}]});
+    let mock = answer(&server, POST, INDIE, 400, JSON, refused.to_string()).await;
+    all!(out, indie().await.unwrap_err());
+    mock.delete_async().await;
 
     // Transport failure and timeout.
     let dead = upstox_login_tests::client("http://127.0.0.1:9");
