@@ -1,6 +1,7 @@
 //! Project automation for the upstox-login-sdk workspace.
 //!
 //! `cargo xtask codegen` regenerates every generated file from its source;
+//! `cargo xtask bench` runs the benchmark (see `bench/README.md`);
 //! `cargo xtask codegen --check` fails, with a diff, if any checked-in file
 //! differs from what the generator would write now.
 
@@ -13,7 +14,7 @@ mod transforms;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask codegen [--check]";
+const USAGE: &str = "usage: cargo xtask codegen [--check]\n       cargo xtask bench";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
