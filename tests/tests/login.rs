@@ -33,7 +33,7 @@ fn url_has_every_parameter_in_order() {
 
 #[test]
 fn odd_characters_are_encoded_and_round_trip() {
-    let redirect = "http://127.0.0.1:5055/call back?x=1&y=ä#frag";
+    let redirect = "http://127.0.0.1:5055/call%20back?x=1&y=ä#frag";
     let state = "a b&c=d/e?f#g+h%i";
     let url = authorization_url(
         &base(),
@@ -46,7 +46,7 @@ fn odd_characters_are_encoded_and_round_trip() {
     assert!(!raw.contains(' ') && !raw.contains('#'), "{raw}");
     assert!(
         raw.contains(
-            "redirect_uri=http%3A%2F%2F127.0.0.1%3A5055%2Fcall+back%3Fx%3D1%26y%3D%C3%A4%23frag"
+            "redirect_uri=http%3A%2F%2F127.0.0.1%3A5055%2Fcall%2520back%3Fx%3D1%26y%3D%C3%A4%23frag"
         ),
         "{raw}"
     );
@@ -227,6 +227,71 @@ fn notifier_payload_is_parsed_leniently_and_checked() {
                 Err(NotifierError::Malformed(_))
             ),
             "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn redirect_uri_with_white_space_or_controls_is_refused() {
+    for bad in [
+        "http://127.0.0.1:5055/callback\n",
+        " http://127.0.0.1:5055/callback",
+        "http://127.0.0.1:5055/call\tback",
+        "http://127.0.0.1:5055/callback\r\n",
+    ] {
+        let err = RedirectUri::new(bad).expect_err(bad);
+        assert!(err.to_string().contains("white space"), "{err}");
+    }
+}
+
+#[test]
+fn an_empty_state_matches_nothing() {
+    let empty = State::new("");
+    assert!(!empty.matches(""));
+    assert_eq!(
+        parse_callback("/cb?code=c&state=", &empty),
+        Err(CallbackError::StateMismatch)
+    );
+}
+
+#[test]
+fn pending_login_debug_hides_the_state() {
+    let client = LoginClient::new().unwrap();
+    let login = client.start_login(&upstox_login_tests::app()).unwrap();
+    let shown = format!("{login:?}");
+    assert!(!shown.contains(login.state().as_str()), "{shown}");
+    assert!(
+        shown.contains("state=%5Bredacted%5D") || shown.contains("state=[redacted]"),
+        "{shown}"
+    );
+    assert!(shown.contains("response_type=code"), "{shown}");
+}
+
+#[test]
+fn a_saved_session_with_absurd_times_does_not_panic() {
+    use upstox_login_sdk::Session;
+    let too_big = format!(r#"{{"response":{{}},"issued_at":{}}}"#, u64::MAX);
+    assert!(serde_json::from_str::<Session>(&too_big).is_err());
+    let far = r#"{"response":{},"issued_at":9223372036854775000}"#;
+    if let Ok(session) = serde_json::from_str::<Session>(far) {
+        let _ = session.expires_at();
+        let _ = session.is_expired();
+        let _ = upstox_login_sdk::expiry::format_ist(session.expires_at());
+    }
+}
+
+#[tokio::test]
+async fn an_indie_client_id_that_would_change_the_path_is_refused() {
+    let client = upstox_login_tests::client("http://127.0.0.1:9");
+    let secret = upstox_login_sdk::ClientSecret::new("s");
+    for id in ["", ".", "..", "a\\b"] {
+        let err = client
+            .request_indie_token(&ClientId::new(id), &secret, None)
+            .await
+            .expect_err(id);
+        assert!(
+            matches!(err, upstox_login_sdk::Error::InvalidInput(_)),
+            "{id:?}: {err:?}"
         );
     }
 }

@@ -305,3 +305,59 @@ async fn a_non_loopback_redirect_uri_is_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_login_for_another_redirect_uri_fails_at_once() {
+    let upstox = mock_upstox(200, token_response()).await;
+    let f = flow(&upstox).await;
+    let other = App::new(
+        ClientId::new(CLIENT_ID),
+        ClientSecret::new(CLIENT_SECRET),
+        RedirectUri::new("http://127.0.0.1:1/elsewhere").unwrap(),
+    );
+    let login = f.client.start_login(&other).unwrap();
+    let started = std::time::Instant::now();
+    let err = f
+        .server
+        .wait_for_code(&login, Duration::from_secs(30))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, LoopbackError::Callback(CallbackError::Malformed(_))),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn localhost_listens_on_both_loopback_addresses() {
+    let server = CallbackServer::bind(&RedirectUri::new("http://localhost:0/cb").unwrap())
+        .await
+        .unwrap();
+    let port = server.redirect_uri().url().port().unwrap();
+    let app = App::new(
+        ClientId::new(CLIENT_ID),
+        ClientSecret::new(CLIENT_SECRET),
+        server.redirect_uri().clone(),
+    );
+    let login = upstox_login_tests::client("http://127.0.0.1:9")
+        .start_login(&app)
+        .unwrap();
+    let v6_available = std::net::TcpListener::bind("[::1]:0").is_ok();
+    let waiting = listen(server, login.clone(), Duration::from_secs(10));
+    if v6_available {
+        // Something else trying to take the IPv6 side of the port fails.
+        assert!(std::net::TcpListener::bind(("::1", port)).is_err());
+        let stray = browser()
+            .get(format!("http://[::1]:{port}/favicon.ico"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stray.status(), 404);
+    }
+    let url = format!("http://127.0.0.1:{port}/cb?code=c&state={}", login.state());
+    assert_eq!(browser().get(url).send().await.unwrap().status(), 200);
+    let (code, events) = waiting.await.unwrap();
+    assert_eq!(code.unwrap().secret(), "c");
+    assert_eq!(events.len(), usize::from(v6_available));
+}

@@ -260,7 +260,12 @@ async fn no_secret_reaches_debug_display_errors_or_logs() {
     .await
     .unwrap();
     let cb = server_cb.redirect_uri().as_str().to_string();
-    let login = client.start_login(&app).unwrap();
+    let local_app = upstox_login_sdk::App::new(
+        app.client_id().clone(),
+        app.client_secret().clone(),
+        server_cb.redirect_uri().clone(),
+    );
+    let login = client.start_login(&local_app).unwrap();
     let waiting = {
         let login = login.clone();
         tokio::spawn(async move {

@@ -198,9 +198,11 @@ impl LoginClient {
     }
 
     /// The generated client underneath, for anything this facade does not
-    /// cover. Calls through it get the same hooks (no redirects, body cap,
-    /// sensitive `Authorization`, no secret in logs) but raw
-    /// `progenitor_client` errors.
+    /// cover. Calls through it get the same hooks (no redirects, a sensitive
+    /// `Authorization`, no secret in logs) and raw `progenitor_client`
+    /// errors. Their body cap is the default 1 MiB, not this builder's, and an
+    /// oversized body arrives empty (so it fails to decode) rather than as
+    /// [`Error::BodyTooLarge`].
     pub fn generated(&self) -> &generated::Client {
         &self.inner
     }
@@ -290,8 +292,17 @@ impl LoginClient {
         client_secret: &ClientSecret,
         otp_verification_disabled: Option<bool>,
     ) -> Result<IndieTokenRequest, Error> {
-        if client_id.as_str().is_empty() {
-            return Err(Error::InvalidInput("the client id is empty".into()));
+        // It becomes a path segment: `.`/`..` or a backslash would change
+        // which endpoint receives the secret.
+        let id = client_id.as_str();
+        if id.is_empty()
+            || id == "."
+            || id == ".."
+            || id.chars().any(|c| c == '\\' || c.is_control())
+        {
+            return Err(Error::InvalidInput(format!(
+                "the client id {id:?} cannot be used in the request path"
+            )));
         }
         let secrets = [client_secret.secret()];
         let redactor = Redactor::new(&secrets);

@@ -206,6 +206,9 @@ impl ApiError {
         match self.status {
             401 => Some("the token is missing, expired (at 03:30 IST) or revoked: log in again"),
             429 => Some("too many requests: slow down and retry later"),
+            500..=599 if self.operation == "token" => Some(
+                "Upstox had a problem; the code may be spent: start a new login, do not resend it",
+            ),
             500..=599 => Some("Upstox had a problem: try again later"),
             _ => None,
         }

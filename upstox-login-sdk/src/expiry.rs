@@ -7,32 +7,36 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const DAY: i64 = 86_400;
+// Arithmetic is in i128 seconds, so no instant a `SystemTime` can hold
+// (a saved session may hold any) overflows it.
+const DAY: i128 = 86_400;
 /// 03:30 IST as seconds after midnight UTC (22:00 UTC).
-const CUTOFF_UTC: i64 = 22 * 3600;
+const CUTOFF_UTC: i128 = 22 * 3600;
 /// IST is UTC+05:30.
-const IST_OFFSET: i64 = 5 * 3600 + 30 * 60;
+const IST_OFFSET: i128 = 5 * 3600 + 30 * 60;
 
-fn to_unix(t: SystemTime) -> (i64, u32) {
+/// Whole seconds since the epoch, rounded down.
+fn to_unix(t: SystemTime) -> i128 {
     match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => (d.as_secs() as i64, d.subsec_nanos()),
+        Ok(d) => i128::from(d.as_secs()),
         Err(e) => {
             let d = e.duration();
-            let nanos = d.subsec_nanos();
-            if nanos == 0 {
-                (-(d.as_secs() as i64), 0)
+            let whole = -i128::from(d.as_secs());
+            if d.subsec_nanos() == 0 {
+                whole
             } else {
-                (-(d.as_secs() as i64) - 1, 1_000_000_000 - nanos)
+                whole - 1
             }
         }
     }
 }
 
-fn from_unix(secs: i64) -> SystemTime {
+fn from_unix(secs: i128) -> Option<SystemTime> {
+    let magnitude = Duration::from_secs(u64::try_from(secs.unsigned_abs()).ok()?);
     if secs >= 0 {
-        UNIX_EPOCH + Duration::from_secs(secs as u64)
+        UNIX_EPOCH.checked_add(magnitude)
     } else {
-        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
+        UNIX_EPOCH.checked_sub(magnitude)
     }
 }
 
@@ -48,10 +52,14 @@ fn from_unix(secs: i64) -> SystemTime {
 /// assert_eq!(format_ist(issued), "2026-11-28 02:30:00 IST");
 /// assert_eq!(format_ist(expires_at(issued)), "2026-11-28 03:30:00 IST");
 /// ```
+///
+/// For an instant so far in the future that the next cut-off cannot be
+/// represented, it returns `issued_at` itself: such a token counts as
+/// expired, never as valid forever.
 pub fn expires_at(issued_at: SystemTime) -> SystemTime {
-    let (secs, _) = to_unix(issued_at);
+    let secs = to_unix(issued_at);
     let next = (secs - CUTOFF_UTC).div_euclid(DAY) * DAY + DAY + CUTOFF_UTC;
-    from_unix(next)
+    from_unix(next).unwrap_or(issued_at)
 }
 
 /// Whether a token issued at `issued_at` has expired at `now`.
@@ -61,8 +69,7 @@ pub fn is_expired(issued_at: SystemTime, now: SystemTime) -> bool {
 
 /// Formats an instant as Asia/Kolkata wall time: `2026-11-29 03:30:00 IST`.
 pub fn format_ist(t: SystemTime) -> String {
-    let (secs, _) = to_unix(t);
-    let local = secs + IST_OFFSET;
+    let local = to_unix(t) + IST_OFFSET;
     let (days, rem) = (local.div_euclid(DAY), local.rem_euclid(DAY));
     let (y, m, d) = civil_from_days(days);
     format!(
@@ -74,7 +81,7 @@ pub fn format_ist(t: SystemTime) -> String {
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+fn civil_from_days(z: i128) -> (i128, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -92,9 +99,9 @@ mod tests {
     use super::*;
 
     /// An instant given as IST wall time on 2026-11-28 (+ `day` days).
-    fn ist(day: i64, h: i64, m: i64, s: i64) -> SystemTime {
+    fn ist(day: i128, h: i128, m: i128, s: i128) -> SystemTime {
         // 2026-11-28 00:00:00 IST = 2026-11-27 18:30:00 UTC = 1_795_804_200.
-        from_unix(1_795_804_200 + day * DAY + h * 3600 + m * 60 + s)
+        from_unix(1_795_804_200 + day * DAY + h * 3600 + m * 60 + s).unwrap()
     }
 
     #[test]
@@ -126,7 +133,7 @@ mod tests {
         let dec31 = ist(33, 12, 0, 0);
         assert_eq!(format_ist(dec31), "2026-12-31 12:00:00 IST");
         assert_eq!(format_ist(expires_at(dec31)), "2027-01-01 03:30:00 IST");
-        let feb28_2028 = from_unix(1_835_388_000); // 2028-02-28 22:00:00 UTC
+        let feb28_2028 = from_unix(1_835_388_000).unwrap(); // 2028-02-28 22:00:00 UTC
         assert_eq!(format_ist(feb28_2028), "2028-02-29 03:30:00 IST");
     }
 
@@ -136,6 +143,16 @@ mod tests {
         assert!(!is_expired(issued, ist(0, 3, 29, 59)));
         assert!(is_expired(issued, ist(0, 3, 30, 0)));
         assert!(is_expired(issued, ist(0, 3, 30, 1)));
+    }
+
+    #[test]
+    fn extreme_instants_do_not_panic() {
+        let far = UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 - 1000);
+        let e = expires_at(far);
+        assert!(e >= far);
+        assert!(is_expired(far, far + Duration::from_secs(1)) || e == far);
+        let _ = format_ist(far);
+        let _ = format_ist(e);
     }
 
     #[test]

@@ -108,8 +108,22 @@ pub struct PendingLogin {
 
 impl fmt::Debug for PendingLogin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = self.url.clone();
+        let query: Vec<(String, String)> = self
+            .url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "state" {
+                    "[redacted]".into()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(query);
         f.debug_struct("PendingLogin")
-            .field("url", &self.url.as_str())
+            .field("url", &shown.as_str())
             .field("redirect_uri", &self.redirect_uri)
             .finish_non_exhaustive()
     }

@@ -19,6 +19,8 @@ use crate::{AuthorizationCode, PendingLogin, RedirectUri};
 
 /// The largest request head read from the browser.
 const MAX_HEAD: usize = 16 * 1024;
+/// How many connections are read at once.
+const MAX_CONNECTIONS: usize = 32;
 /// How long one connection may take to send its request.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -96,6 +98,10 @@ impl std::error::Error for LoopbackError {
 #[derive(Debug)]
 pub struct CallbackServer {
     listener: TcpListener,
+    /// For `localhost`: the IPv6 loopback on the same port, so that a
+    /// browser resolving `localhost` to `::1` reaches this listener and no
+    /// other program can take the callback there.
+    also: Option<TcpListener>,
     redirect_uri: RedirectUri,
 }
 
@@ -109,20 +115,24 @@ impl CallbackServer {
             return Err(LoopbackError::NotLoopback(redirect_uri.clone()));
         }
         let port = url.port_or_known_default().unwrap_or(80);
-        let addrs: Vec<SocketAddr> = match url.host() {
-            Some(url::Host::Ipv4(ip)) => vec![SocketAddr::from((ip, port))],
-            Some(url::Host::Ipv6(ip)) => vec![SocketAddr::from((ip, port))],
-            _ => vec![
-                SocketAddr::from(([127, 0, 0, 1], port)),
-                SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)),
-            ],
+        let (first, localhost) = match url.host() {
+            Some(url::Host::Ipv4(ip)) => (SocketAddr::from((ip, port)), false),
+            Some(url::Host::Ipv6(ip)) => (SocketAddr::from((ip, port)), false),
+            _ => (SocketAddr::from(([127, 0, 0, 1], port)), true),
         };
-        let listener = TcpListener::bind(&addrs[..])
-            .await
-            .map_err(LoopbackError::Io)?;
+        let listener = TcpListener::bind(first).await.map_err(LoopbackError::Io)?;
+        let bound = listener.local_addr().map_err(LoopbackError::Io)?.port();
+        // Same port on ::1 where the machine has IPv6; where it has none,
+        // nothing can listen there either.
+        let also = if localhost {
+            TcpListener::bind(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, bound)))
+                .await
+                .ok()
+        } else {
+            None
+        };
         let mut actual = url.clone();
         if port == 0 {
-            let bound = listener.local_addr().map_err(LoopbackError::Io)?.port();
             let _ = actual.set_port(Some(bound));
         }
         let redirect_uri = if port == 0 {
@@ -133,6 +143,7 @@ impl CallbackServer {
         };
         Ok(Self {
             listener,
+            also,
             redirect_uri,
         })
     }
@@ -164,18 +175,34 @@ impl CallbackServer {
         timeout: Duration,
         mut on_event: impl FnMut(LoopbackEvent),
     ) -> Result<AuthorizationCode, LoopbackError> {
+        if login.redirect_uri() != &self.redirect_uri {
+            return Err(LoopbackError::Callback(CallbackError::Malformed(format!(
+                "this login redirects to {}, but the listener is on {}",
+                login.redirect_uri(),
+                self.redirect_uri
+            ))));
+        }
         let path = self.redirect_uri.url().path().to_string();
+        // At most this many connections are read at once; more wait in the
+        // kernel's backlog.
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
         let (tx, mut rx) = mpsc::channel::<(String, String, TcpStream)>(16);
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
         loop {
             tokio::select! {
                 _ = &mut deadline => return Err(LoopbackError::Timeout(timeout)),
-                accepted = self.listener.accept() => {
-                    // A failed accept (too many files, a reset) is not fatal.
-                    if let Ok((stream, _)) = accepted {
+                accepted = accept(&self.listener, self.also.as_ref(), &slots) => {
+                    // A failed accept (too many files, a reset) is not fatal,
+                    // but is not retried at once either.
+                    let Ok((stream, permit)) = accepted else {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    };
+                    {
                         let tx = tx.clone();
                         tokio::spawn(async move {
+                            let _permit = permit;
                             let mut stream = stream;
                             if let Ok(Ok(Some((method, target)))) =
                                 tokio::time::timeout(READ_TIMEOUT, read_request_line(&mut stream)).await
@@ -216,6 +243,27 @@ impl CallbackServer {
             }
         }
     }
+}
+
+/// Waits for a free connection slot, then for a connection on either listener.
+async fn accept(
+    listener: &TcpListener,
+    also: Option<&TcpListener>,
+    slots: &std::sync::Arc<tokio::sync::Semaphore>,
+) -> std::io::Result<(TcpStream, tokio::sync::OwnedSemaphorePermit)> {
+    let permit = slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| std::io::Error::other("closed"))?;
+    let (stream, _) = match also {
+        Some(other) => tokio::select! {
+            a = listener.accept() => a?,
+            b = other.accept() => b?,
+        },
+        None => listener.accept().await?,
+    };
+    Ok((stream, permit))
 }
 
 /// Reads the request head and returns its method and target.

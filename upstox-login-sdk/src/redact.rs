@@ -51,6 +51,17 @@ impl<'a> Redactor<'a> {
             let mut needles = Vec::new();
             for s in self.secrets.iter().copied().filter(|s| !s.is_empty()) {
                 let encoded: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
+                // Percent-encoding with lower-case hex, and HTML escaping (an
+                // error page echoing the form).
+                for variant in [
+                    lower_hex(&encoded),
+                    lower_hex(&encoded.replace('+', "%20")),
+                    html_escape(s),
+                ] {
+                    if variant != s && variant != encoded && !needles.contains(&variant) {
+                        needles.push(variant);
+                    }
+                }
                 if encoded != s {
                     // The path/query spelling of a space (`%20`) as well as the form one (`+`).
                     if encoded.contains('+') {
@@ -152,6 +163,39 @@ impl<'a> Redactor<'a> {
             })
             .collect()
     }
+}
+
+/// `%2F` → `%2f` throughout.
+fn lower_hex(encoded: &str) -> String {
+    let mut out = String::with_capacity(encoded.len());
+    let mut after_percent = 0;
+    for c in encoded.chars() {
+        if c == '%' {
+            after_percent = 2;
+            out.push(c);
+        } else if after_percent > 0 {
+            after_percent -= 1;
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Replaces the values of secret-named fields; returns whether it changed anything.
@@ -264,6 +308,14 @@ mod tests {
         let out = r.text(b"echo s3cr et/+ and s3cr+et%2F%2B and code1");
         assert!(!out.contains("s3cr"), "{out}");
         assert!(!out.contains("code1"), "{out}");
+    }
+
+    #[test]
+    fn replaces_lower_hex_and_html_escaped_spellings() {
+        let secrets = ["a/b+c&d"];
+        let r = Redactor::new(&secrets);
+        let out = r.text(b"<p>a%2fb%2bc%26d and a/b+c&amp;d</p>");
+        assert!(!out.contains("a%2fb") && !out.contains("c&amp;d"), "{out}");
     }
 
     #[test]

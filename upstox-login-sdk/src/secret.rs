@@ -196,6 +196,14 @@ impl RedirectUri {
     /// Validates and wraps a redirect URI.
     pub fn new(value: impl Into<String>) -> Result<Self, InvalidRedirectUri> {
         let raw = value.into();
+        // The URL parser would quietly drop surrounding spaces, tabs and line
+        // breaks, but the URI is sent as written, and Upstox would refuse it.
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(InvalidRedirectUri {
+                value: raw,
+                reason: "it contains white space or a control character (a trailing newline?)",
+            });
+        }
         match url::Url::parse(&raw) {
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
                 Ok(Self(Arc::new(RedirectUriInner { raw, url })))

@@ -91,7 +91,10 @@ mod unix_seconds {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
-        Ok(UNIX_EPOCH + Duration::from_secs(u64::deserialize(d)?))
+        let secs = u64::deserialize(d)?;
+        UNIX_EPOCH
+            .checked_add(Duration::from_secs(secs))
+            .ok_or_else(|| serde::de::Error::custom(format!("issued_at {secs} is out of range")))
     }
 }
 

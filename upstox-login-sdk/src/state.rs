@@ -43,9 +43,10 @@ impl State {
         &self.0
     }
 
-    /// Constant-time comparison with a value received on the redirect.
+    /// Constant-time comparison with a value received on the redirect. An
+    /// empty state matches nothing: it would accept any empty `state=`.
     pub fn matches(&self, received: &str) -> bool {
-        constant_time_eq(self.0.as_bytes(), received.as_bytes())
+        !self.0.is_empty() && constant_time_eq(self.0.as_bytes(), received.as_bytes())
     }
 }
 

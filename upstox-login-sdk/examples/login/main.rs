@@ -185,7 +185,8 @@ fn open_browser(url: &str) -> bool {
     let candidates: &[(&str, &[&str])] = if cfg!(target_os = "macos") {
         &[("open", &[])]
     } else if cfg!(windows) {
-        &[("cmd", &["/C", "start", ""])]
+        // Not `cmd /C start`: cmd would split the URL at every `&`.
+        &[("rundll32", &["url.dll,FileProtocolHandler"])]
     } else {
         &[("xdg-open", &[])]
     };
