@@ -1086,49 +1086,42 @@ async fn connection_refused_is_a_transport_connect_error() {
     assert!(t.is_connect(), "{err:?}");
 }
 
+/// A logout answered once with `headers` and `body` under a 200 is a
+/// transport error: the framing is broken.
+async fn broken_framing(headers: &[(&str, &str)], body: &[u8], what: &str) {
+    let server = raw_reply(http("200 OK", headers, body)).await;
+    expect_transport(Op::Logout.call(&client(&server.base_url)).await, what);
+    assert_eq!(server.finish().await, 1);
+}
+
 #[tokio::test]
 async fn body_shorter_than_its_content_length_is_a_transport_error() {
-    let server = raw_reply(http(
-        "200 OK",
+    broken_framing(
         &[JSON, ("content-length", "200")],
         br#"{"status":"success","data":true}"#,
-    ))
-    .await;
-    expect_transport(
-        Op::Logout.call(&client(&server.base_url)).await,
         "short body",
-    );
-    assert_eq!(server.finish().await, 1);
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn invalid_chunked_framing_is_a_transport_error() {
-    let server = raw_reply(http(
-        "200 OK",
+    broken_framing(
         &[JSON, ("transfer-encoding", "chunked")],
         b"zz\r\n{\"status\":\"success\"}\r\n0\r\n\r\n",
-    ))
-    .await;
-    expect_transport(
-        Op::Logout.call(&client(&server.base_url)).await,
         "bad chunk",
-    );
-    assert_eq!(server.finish().await, 1);
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn conflicting_content_lengths_are_a_transport_error() {
-    let server = raw_reply(http(
-        "200 OK",
+    broken_framing(
         &[JSON, ("content-length", "5"), ("content-length", "32")],
         br#"{"status":"success","data":true}"#,
-    ))
-    .await;
-    expect_transport(
-        Op::Logout.call(&client(&server.base_url)).await,
         "two lengths",
-    );
-    assert_eq!(server.finish().await, 1);
+    )
+    .await;
 }
 
 #[tokio::test]
