@@ -265,34 +265,39 @@ async fn generated_authorize_sends_the_documented_query_and_surfaces_the_302() {
                 .query_param("client_id", CLIENT_ID)
                 .query_param("redirect_uri", REDIRECT_URI)
                 .query_param("state", "st")
-                .query_param("scope", "read");
+                .query_param("scope", "read")
+                // Each exactly once: the URL parsed up front for this path
+                // (`Endpoints`) is copied per call, never appended to.
+                .query_param_count(".*", ".*", 5);
             then.status(302)
                 .header("location", "https://login.upstox.com/x");
         })
         .await;
     let client = client(&server.base_url());
-    let result = client
-        .generated()
-        .authorize()
-        .response_type(upstox_login_sdk::generated::types::ResponseType::Code)
-        .client_id(app().client_id().clone())
-        .redirect_uri(app().redirect_uri().clone())
-        .state(State::new("st"))
-        .scope("read")
-        .send()
-        .await;
-    mock.assert_async().await;
-    match result {
-        Err(upstox_login_sdk::generated::Error::UnexpectedResponse(r)) => {
-            assert_eq!(r.status().as_u16(), 302);
-            assert_eq!(
-                r.headers().get("location").and_then(|v| v.to_str().ok()),
-                Some("https://login.upstox.com/x")
-            );
+    for _ in 0..2 {
+        let result = client
+            .generated()
+            .authorize()
+            .response_type(upstox_login_sdk::generated::types::ResponseType::Code)
+            .client_id(app().client_id().clone())
+            .redirect_uri(app().redirect_uri().clone())
+            .state(State::new("st"))
+            .scope("read")
+            .send()
+            .await;
+        match result {
+            Err(upstox_login_sdk::generated::Error::UnexpectedResponse(r)) => {
+                assert_eq!(r.status().as_u16(), 302);
+                assert_eq!(
+                    r.headers().get("location").and_then(|v| v.to_str().ok()),
+                    Some("https://login.upstox.com/x")
+                );
+            }
+            Err(other) => panic!("expected the 302 back, got {other:?}"),
+            Ok(r) => panic!("expected the 302 back, got {}", r.status()),
         }
-        Err(other) => panic!("expected the 302 back, got {other:?}"),
-        Ok(r) => panic!("expected the 302 back, got {}", r.status()),
     }
+    mock.assert_calls_async(2).await;
 }
 
 #[tokio::test]
@@ -387,4 +392,46 @@ async fn user_agent_is_the_sdk_s_by_default_and_configurable() {
         .await
         .expect("custom user agent");
     custom.assert_async().await;
+}
+
+#[tokio::test]
+async fn the_sdk_s_http_settings_can_be_extended_and_keep_their_safety() {
+    let server = MockServer::start_async().await;
+    let elsewhere = server
+        .mock_async(|when, then| {
+            when.path("/elsewhere");
+            then.status(200)
+                .json_body(serde_json::json!({"access_token": "stolen"}));
+        })
+        .await;
+    let token = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v2/login/authorization/token")
+                .header("user-agent", "my-bot/3");
+            then.status(307).header("location", "/elsewhere");
+        })
+        .await;
+    let builder = upstox_login_sdk::LoginClient::builder()
+        .base_url(server.base_url())
+        .user_agent("my-bot/3");
+    // What a user behind a proxy would do: take the SDK's settings, add theirs.
+    let http = builder
+        .http_client_builder()
+        .expect("settings")
+        .pool_max_idle_per_host(4)
+        .build()
+        .expect("reqwest client");
+    let client = builder.build_with_http_client(http).expect("client");
+    let result = client
+        .exchange_code(&app(), AuthorizationCode::new(CODE))
+        .await;
+    assert!(
+        matches!(result, Err(Error::Redirect { .. })),
+        "expected the 307 surfaced, got {result:?}"
+    );
+    // Sent once with the user agent asked for, and the form never followed
+    // the redirect.
+    token.assert_calls_async(1).await;
+    elsewhere.assert_calls_async(0).await;
 }

@@ -16,7 +16,7 @@ use crate::error::{
 use crate::generated::{self, types};
 use crate::redact::Redactor;
 use crate::session::{IndieTokenRequest, LogoutOutcome, Session};
-use crate::{AccessToken, App, AuthorizationCode, ClientId, ClientSecret};
+use crate::{AccessToken, App, AuthorizationCode, ClientId, ClientSecret, Endpoints};
 
 /// Upstox's production host.
 pub const PRODUCTION_BASE_URL: &str = "https://api.upstox.com";
@@ -97,18 +97,41 @@ impl LoginClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Result<LoginClient, Error> {
         let base_url = parse_base_url(&self.base_url)?;
+        let http = self
+            .http_client_builder()?
+            .build()
+            .map_err(|e| Error::InvalidInput(format!("could not build the HTTP client: {e}")))?;
+        self.finish(base_url, http)
+    }
+
+    /// The `reqwest` settings [`build`](Self::build) uses, as a builder to
+    /// extend (a proxy, extra root certificates) and hand to
+    /// [`build_with_http_client`](Self::build_with_http_client):
+    ///
+    /// - this builder's connect and total timeouts and user agent;
+    /// - redirects never followed (a `307` must not resend the form with
+    ///   the client secret and code elsewhere);
+    /// - no retries: reqwest 0.13 would otherwise keep a copy of every
+    ///   request (form body, headers) in case it can resend it, which a
+    ///   single-use authorization code must never be and which costs a
+    ///   clone of each request;
+    /// - `TCP_NODELAY`, so a request goes out at once;
+    /// - with the `rustls-ring` feature, rustls with the ring provider and
+    ///   the platform's verifier.
+    ///
+    /// Proxies from the environment (`HTTPS_PROXY`, `NO_PROXY`) are honoured,
+    /// as in any `reqwest` client.
+    pub fn http_client_builder(&self) -> Result<reqwest::ClientBuilder, Error> {
         let http = reqwest::Client::builder();
         #[cfg(feature = "rustls-ring")]
         let http = http.tls_backend_preconfigured(rustls_config()?);
-        let http = http
+        Ok(http
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .user_agent(self.user_agent.as_str())
             .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| Error::InvalidInput(format!("could not build the HTTP client: {e}")))?;
-        Ok(self.finish(base_url, http))
+            .retry(reqwest::retry::never().max_retries_per_request(0))
+            .tcp_nodelay(true))
     }
 
     /// Builds the client over an HTTP client of your own (proxies, custom
@@ -121,16 +144,17 @@ impl LoginClientBuilder {
     /// points. The library cannot see your client's policy to stop that.
     pub fn build_with_http_client(self, http: reqwest::Client) -> Result<LoginClient, Error> {
         let base_url = parse_base_url(&self.base_url)?;
-        Ok(self.finish(base_url, http))
+        self.finish(base_url, http)
     }
 
-    fn finish(self, base_url: url::Url, http: reqwest::Client) -> LoginClient {
-        let base = base_url.as_str().trim_end_matches('/').to_string();
-        LoginClient {
-            inner: generated::Client::new_with_client(&base, http),
+    fn finish(self, base_url: url::Url, http: reqwest::Client) -> Result<LoginClient, Error> {
+        let base = base_url.as_str().trim_end_matches('/');
+        let endpoints = Endpoints::new(base)?;
+        Ok(LoginClient {
+            inner: generated::Client::new_with_client(base, http, endpoints),
             base_url,
             max_body_bytes: self.max_body_bytes,
-        }
+        })
     }
 }
 
@@ -559,7 +583,7 @@ fn error_without_envelope(
 }
 
 /// The hooks every generated call goes through.
-impl ClientHooks<()> for generated::Client {
+impl ClientHooks<Endpoints> for generated::Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,

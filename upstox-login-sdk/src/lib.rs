@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 mod client;
+mod endpoints;
 pub mod error;
 pub mod expiry;
 mod login;
@@ -65,6 +66,7 @@ pub use client::{
     LoginClient, LoginClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
     PRODUCTION_BASE_URL,
 };
+pub use endpoints::Endpoints;
 pub use error::{ApiError, ApiErrorEntry, CallbackError, Error, ErrorCode, ErrorEnvelope};
 pub use login::{authorization_url, parse_callback, App, PendingLogin};
 pub use secret::{

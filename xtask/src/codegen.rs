@@ -35,15 +35,19 @@ pub fn generate(spec_text: &str) -> Result<String, String> {
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_derive("schemars::JsonSchema")
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        // Held by the generated client for the `fixed-endpoint-urls` code
+        // transform: the request URLs, parsed once.
+        .with_inner_type(quote::quote!(crate::Endpoints));
     for (name, path, impls) in REPLACEMENTS {
         settings.with_replacement(name, path, impls.iter().cloned());
     }
     let tokens = Generator::new(&settings)
         .generate_tokens(&spec)
         .map_err(|e| format!("progenitor: {e}"))?;
-    let file: syn::File =
+    let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("parsing generated code: {e}"))?;
+    transforms::apply_code(&mut file)?;
     let body = prettyplease::unparse(&file);
 
     let mut header = format!(
@@ -52,6 +56,10 @@ pub fn generate(spec_text: &str) -> Result<String, String> {
          // Transforms applied to the spec first (see xtask/src/transforms.rs):\n"
     );
     for t in transforms::ALL {
+        header.push_str(&format!("// - {}: {}\n", t.name, t.why));
+    }
+    header.push_str("// Transforms applied to the generated code (same file):\n");
+    for t in transforms::CODE {
         header.push_str(&format!("// - {}: {}\n", t.name, t.why));
     }
     Ok(format!("{header}\n{body}"))

@@ -6,6 +6,9 @@
 //! in the in-memory copy handed to the generator, never in the file. They are
 //! listed in [`ALL`] and applied in that order.
 //!
+//! One more transform, [`CODE`], rewrites the generated *code*, for the one
+//! thing no document shape can ask of progenitor: see [`fixed_endpoint_urls`].
+//!
 //! What is *not* a document transform, but a generator setting in
 //! `codegen.rs`: the secret and identifier schemas, and the error envelope
 //! whose fields come in two spellings, are replaced by hand-written types of
@@ -44,6 +47,135 @@ pub const ALL: &[Transform] = &[
         apply: bearer_as_header,
     },
 ];
+
+/// One named rewrite of the generated code (after progenitor, before
+/// formatting).
+pub struct CodeTransform {
+    /// A short name, used in the generated file's header.
+    pub name: &'static str,
+    /// Why it exists.
+    pub why: &'static str,
+    /// The rewrite itself.
+    pub apply: fn(&mut syn::File) -> Result<(), String>,
+}
+
+/// Every code transform, in the order applied.
+pub const CODE: &[CodeTransform] = &[CodeTransform {
+    name: "fixed-endpoint-urls",
+    why: "progenitor formats `{baseurl}/path` into a String on every call, which reqwest then \
+          parses into a Url (scheme, host with IDNA, path: about 7,000 instructions a call). \
+          For a path with no parameters, take the Url the client parsed once instead \
+          (`client.inner.url(\"/path\")`, the inner type being `crate::Endpoints`); the paths \
+          are listed in `FIXED_PATHS` for it to parse up front.",
+    apply: fixed_endpoint_urls,
+}];
+
+/// Applies every transform of [`CODE`] in order.
+pub fn apply_code(file: &mut syn::File) -> Result<(), String> {
+    for t in CODE {
+        (t.apply)(file).map_err(|e| format!("code transform {}: {e}", t.name))?;
+    }
+    Ok(())
+}
+
+/// Rewrites `let url = format!("{}/fixed/path", client.baseurl,);` into
+/// `let url = client.inner.url("/fixed/path").map_err(Error::InvalidRequest)?;`
+/// and appends `pub const FIXED_PATHS: &[&str]` with every path so rewritten,
+/// in order of appearance. A path with parameters is left as generated. It
+/// fails when it finds nothing to rewrite, so a progenitor upgrade that
+/// changes the shape is noticed rather than silently slower.
+pub fn fixed_endpoint_urls(file: &mut syn::File) -> Result<(), String> {
+    use syn::visit_mut::VisitMut;
+
+    struct Rewriter {
+        paths: Vec<String>,
+        error: Option<String>,
+    }
+
+    /// The fixed path of `format!("{}/path", client.baseurl,)`, if that is
+    /// what `mac` is.
+    fn fixed_path(mac: &syn::Macro) -> Result<Option<String>, syn::Error> {
+        if !mac.path.is_ident("format") {
+            return Ok(None);
+        }
+        let args = mac.parse_body_with(
+            syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+        )?;
+        let mut args = args.into_iter();
+        let (Some(syn::Expr::Lit(lit)), Some(base), None) = (args.next(), args.next(), args.next())
+        else {
+            return Ok(None);
+        };
+        let syn::Lit::Str(template) = &lit.lit else {
+            return Ok(None);
+        };
+        let base_is_client_baseurl = matches!(
+            &base,
+            syn::Expr::Field(f)
+                if matches!(&f.member, syn::Member::Named(m) if m == "baseurl")
+                && matches!(&*f.base, syn::Expr::Path(p) if p.path.is_ident("client"))
+        );
+        let template = template.value();
+        match template.strip_prefix("{}") {
+            Some(path)
+                if base_is_client_baseurl
+                    && path.starts_with('/')
+                    && !path.contains(['{', '}']) =>
+            {
+                Ok(Some(path.to_string()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    impl VisitMut for Rewriter {
+        fn visit_local_mut(&mut self, local: &mut syn::Local) {
+            syn::visit_mut::visit_local_mut(self, local);
+            let is_url = matches!(&local.pat, syn::Pat::Ident(i) if i.ident == "url");
+            let Some(init) = local.init.as_mut().filter(|_| is_url) else {
+                return;
+            };
+            let syn::Expr::Macro(mac) = &*init.expr else {
+                return;
+            };
+            match fixed_path(&mac.mac) {
+                Ok(Some(path)) => {
+                    *init.expr = syn::parse_quote! {
+                        client.inner.url(#path).map_err(Error::InvalidRequest)?
+                    };
+                    self.paths.push(path);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.error.get_or_insert(e.to_string());
+                }
+            }
+        }
+    }
+
+    let mut rewriter = Rewriter {
+        paths: Vec::new(),
+        error: None,
+    };
+    rewriter.visit_file_mut(file);
+    if let Some(e) = rewriter.error {
+        return Err(format!("reading a generated `format!`: {e}"));
+    }
+    if rewriter.paths.is_empty() {
+        return Err(
+            "no `let url = format!(\"{}/path\", client.baseurl,)` found; \
+                    has progenitor's output changed?"
+                .into(),
+        );
+    }
+    let paths = &rewriter.paths;
+    file.items.push(syn::parse_quote! {
+        /// Every request path without parameters, in the order the operations
+        /// use them: parsed into URLs once, when a client is made.
+        pub const FIXED_PATHS: &[&str] = &[#(#paths),*];
+    });
+    Ok(())
+}
 
 /// Applies every transform of [`ALL`] in order.
 pub fn apply_all(spec: &mut OpenAPI) -> Result<(), String> {
@@ -187,4 +319,89 @@ fn bearer_as_header(spec: &mut OpenAPI) -> Result<(), String> {
         return Err("no operation requires bearer auth; is the transform still needed?".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewrite(src: &str) -> Result<String, String> {
+        let mut file: syn::File = syn::parse_str(src).map_err(|e| e.to_string())?;
+        fixed_endpoint_urls(&mut file)?;
+        // Without white space, so that line breaks do not matter.
+        Ok(squash(&prettyplease::unparse(&file)))
+    }
+
+    fn squash(s: &str) -> String {
+        s.chars().filter(|c| !c.is_whitespace()).collect()
+    }
+
+    fn has(out: &str, needle: &str) -> bool {
+        out.contains(&squash(needle))
+    }
+
+    #[test]
+    fn fixed_paths_take_the_parsed_url_and_are_listed() {
+        let out = rewrite(
+            r#"
+            async fn a(client: &Client) {
+                let url = format!("{}/v2/logout", client.baseurl,);
+            }
+            async fn b(client: &Client, id: &str) {
+                let url = format!("{}/v3/request/{}", client.baseurl, encode_path(id),);
+                let other = format!("{}/v2/x", client.baseurl,);
+            }
+            async fn c(client: &Client) {
+                let url = format!("{}/v2/login/authorization/token", client.baseurl);
+            }
+            "#,
+        )
+        .unwrap();
+        assert!(
+            has(
+                &out,
+                r#"let url = client.inner.url("/v2/logout").map_err(Error::InvalidRequest)?;"#
+            ),
+            "{out}"
+        );
+        assert!(
+            has(&out, r#"client.inner.url("/v2/login/authorization/token")"#),
+            "{out}"
+        );
+        // A path with a parameter, or a binding not named `url`, is left alone.
+        assert!(
+            has(
+                &out,
+                r#"format!("{}/v3/request/{}", client.baseurl, encode_path(id),)"#
+            ),
+            "{out}"
+        );
+        assert!(
+            has(&out, r#"let other = format!("{}/v2/x", client.baseurl,);"#),
+            "{out}"
+        );
+        assert!(
+            has(
+                &out,
+                r#"pub const FIXED_PATHS: &[&str] = &["/v2/logout", "/v2/login/authorization/token"];"#
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn other_bases_are_left_alone_and_nothing_to_rewrite_is_an_error() {
+        let err = rewrite(
+            r#"
+            fn a(client: &Client, other: &Client) {
+                let url = format!("{}/v2/logout", other.baseurl,);
+                let url = format!("{}/v2/logout", client.base,);
+                let url = format!("{}v2/logout", client.baseurl,);
+                let url = String::new();
+            }
+            "#,
+        )
+        .unwrap_err();
+        assert!(err.contains("has progenitor's output changed"), "{err}");
+    }
 }
