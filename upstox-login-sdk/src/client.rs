@@ -267,7 +267,7 @@ impl LoginClient {
             grant_type: types::GrantType::AuthorizationCode,
             refresh_extended_token,
         };
-        let call = self.inner.token().body(body).send();
+        let call = Box::pin(self.inner.token().body(body).send());
         let (response, observed) = self
             .run("token", &redactor, call, |r: &types::TokenResponse| {
                 r.access_token
@@ -297,7 +297,7 @@ impl LoginClient {
         let mut authorization = String::with_capacity(7 + token.secret().len());
         authorization.push_str("Bearer ");
         authorization.push_str(token.secret());
-        let call = self.inner.logout().authorization(authorization).send();
+        let call = Box::pin(self.inner.logout().authorization(authorization).send());
         let (response, _) = self
             .run("logout", &redactor, call, |r: &types::LogoutResponse| {
                 r.status.as_deref() != Some("error") && r.data.is_some()
@@ -335,12 +335,13 @@ impl LoginClient {
             client_id: None,
             otp_verification_disabled,
         };
-        let call = self
-            .inner
-            .init_token_request_for_indie_user()
-            .client_id(client_id.clone())
-            .body(body)
-            .send();
+        let call = Box::pin(
+            self.inner
+                .init_token_request_for_indie_user()
+                .client_id(client_id.clone())
+                .body(body)
+                .send(),
+        );
         let (response, _) = self
             .run(
                 "init_token_request_for_indie_user",
