@@ -148,21 +148,35 @@ pub mod raw {
     }
 
     impl Raw {
-        /// Builds the client for `base_url` (`http://127.0.0.1:PORT`).
-        pub fn new(base_url: &str) -> Result<Self, String> {
-            // The same timeouts as the SDK's default client, so raw reqwest does
-            // the same work (a timer per call) and the comparison isolates the
-            // SDK's own layer.
-            let client = reqwest::Client::builder()
-                .connect_timeout(upstox_login_sdk::DEFAULT_CONNECT_TIMEOUT)
-                .timeout(upstox_login_sdk::DEFAULT_TIMEOUT)
-                .build()
+        /// `reqwest` with the SDK's own settings
+        /// ([`LoginClientBuilder::http_client_builder`]: the same timeouts,
+        /// redirect and retry policy, user agent), so that the comparison
+        /// isolates the SDK's generated and hand-written layers.
+        ///
+        /// [`LoginClientBuilder::http_client_builder`]: upstox_login_sdk::LoginClientBuilder::http_client_builder
+        pub fn with_sdk_settings(base_url: &str) -> Result<Self, String> {
+            let client = upstox_login_sdk::LoginClient::builder()
+                .http_client_builder()
+                .and_then(|b| {
+                    b.build()
+                        .map_err(|e| upstox_login_sdk::Error::InvalidInput(e.to_string()))
+                })
                 .map_err(|e| e.to_string())?;
-            Ok(Raw {
+            Ok(Self::new(base_url, client))
+        }
+
+        /// `reqwest::Client::new()`: what a program that reaches for reqwest
+        /// without tuning it gets.
+        pub fn default_client(base_url: &str) -> Self {
+            Self::new(base_url, reqwest::Client::new())
+        }
+
+        fn new(base_url: &str, client: reqwest::Client) -> Self {
+            Raw {
                 client,
                 token_url: format!("{base_url}/v2/login/authorization/token").into(),
                 logout_url: format!("{base_url}/v2/logout").into(),
-            })
+            }
         }
     }
 
@@ -358,6 +372,93 @@ pub async fn run<C: BenchClient>(
         p50_us: percentile_us(&tally.latencies_ns, 50.0),
         p99_us: percentile_us(&tally.latencies_ns, 99.0),
         cpu_s,
+    }
+}
+
+/// The Rust clients of a paired run, in report order.
+pub const PAIRED_CLIENTS: [&str; 3] = ["sdk", "reqwest", "reqwest-default"];
+
+/// What a paired run reports (one JSON line): every client's rate in every
+/// block, blocks of one round back to back in one process.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct PairedOutcome {
+    /// `current_thread` or `multi_thread`.
+    pub runtime: String,
+    /// [`Workload::name`] (a sequential one).
+    pub workload: String,
+    /// Calls per block.
+    pub block: u64,
+    /// `rates[c][r]`: calls/s of [`PAIRED_CLIENTS`]`[c]` in round `r`.
+    pub rates: Vec<Vec<f64>>,
+    /// `cpu_us[c][r]`: CPU time (user + system, all threads) per call of
+    /// client `c` in round `r`, microseconds.
+    pub cpu_us: Vec<Vec<f64>>,
+    /// Calls that failed, all clients together.
+    pub failed: u64,
+    /// The first failure, if any.
+    pub first_error: Option<String>,
+}
+
+/// The three Rust clients in one process, each with its own connection,
+/// taking turns: `rounds` rounds of `block` sequential calls each, the order
+/// rotated every round. Whatever the machine does meanwhile (another
+/// process, frequency changes, the host) lands on all three alike, so the
+/// ratio of two clients' rates within a round is far steadier than that of
+/// two separate processes minutes apart.
+pub async fn paired(
+    sdk: impl BenchClient,
+    raw: impl BenchClient,
+    raw_default: impl BenchClient,
+    names: (&str, Workload),
+    rounds: usize,
+    block: usize,
+    warmup: usize,
+) -> PairedOutcome {
+    let (runtime, workload) = names;
+    let mut rates = vec![Vec::with_capacity(rounds); PAIRED_CLIENTS.len()];
+    let mut cpu_us = vec![Vec::with_capacity(rounds); PAIRED_CLIENTS.len()];
+    let mut failures = Tally::with_capacity(0);
+    let mut next = 0;
+    // Round 0 is the untimed warm-up.
+    for round in 0..=rounds {
+        let n = if round == 0 { warmup } else { block };
+        for turn in 0..PAIRED_CLIENTS.len() {
+            let which = (round + turn) % PAIRED_CLIENTS.len();
+            let cpu_before = process_cpu_seconds();
+            let started = Instant::now();
+            let tally = match which {
+                0 => sequential(&sdk, workload, next, n).await,
+                1 => sequential(&raw, workload, next, n).await,
+                _ => sequential(&raw_default, workload, next, n).await,
+            };
+            let elapsed = started.elapsed().as_secs_f64();
+            let cpu = match (cpu_before, process_cpu_seconds()) {
+                (Some(a), Some(b)) => (b - a) * 1e6 / n.max(1) as f64,
+                _ => 0.0,
+            };
+            next += n;
+            if round > 0 {
+                rates[which].push(if elapsed > 0.0 {
+                    n as f64 / elapsed
+                } else {
+                    0.0
+                });
+                cpu_us[which].push(cpu);
+            }
+            failures.merge(Tally {
+                latencies_ns: Vec::new(),
+                ..tally
+            });
+        }
+    }
+    PairedOutcome {
+        runtime: runtime.to_string(),
+        workload: workload.name().to_string(),
+        block: block as u64,
+        rates,
+        cpu_us,
+        failed: failures.failed,
+        first_error: failures.first_error,
     }
 }
 

@@ -1,13 +1,18 @@
 //! `upstox-login-bench`: the benchmark harness behind `cargo xtask bench`.
 //!
 //! ```text
-//! upstox-login-bench client --client sdk|reqwest --runtime current_thread|multi_thread
+//! upstox-login-bench client --client sdk|reqwest|reqwest-default --runtime current_thread|multi_thread
 //!                           --workload token_seq|logout_seq|token_64
 //!                           --n N [--warmup W] --base-url http://127.0.0.1:PORT
+//! upstox-login-bench paired --runtime current_thread|multi_thread
+//!                           --workload token_seq|logout_seq
+//!                           --rounds R --block B [--warmup W] --base-url URL
 //! upstox-login-bench orchestrate [options]   (see `orchestrate --help`)
 //! ```
 //!
 //! `client` runs one workload with one Rust client and prints one JSON line;
+//! `paired` runs the three Rust clients taking turns in one process (see
+//! [`clients::paired`]) and prints one JSON line;
 //! `orchestrate` runs wrk and every client (Rust, Python, Node) against the
 //! stand-in server that `bench/run.sh` started, and writes `BENCHMARKS.md`.
 
@@ -19,14 +24,17 @@ use std::process::ExitCode;
 
 use clients::{Outcome, Workload};
 
-const USAGE: &str = "usage: upstox-login-bench client --client sdk|reqwest \
+const USAGE: &str = "usage: upstox-login-bench client --client sdk|reqwest|reqwest-default \
 --runtime current_thread|multi_thread --workload token_seq|logout_seq|token_64 \
---n N [--warmup W] --base-url URL\n       upstox-login-bench orchestrate --help";
+--n N [--warmup W] --base-url URL\n       upstox-login-bench paired \
+--runtime current_thread|multi_thread --workload token_seq|logout_seq --rounds R --block B \
+[--warmup W] --base-url URL\n       upstox-login-bench orchestrate --help";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("client") => client_main(&args[1..]),
+        Some("paired") => paired_main(&args[1..]),
         Some("orchestrate") => orchestrate::main(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
@@ -107,22 +115,17 @@ fn client_main(args: &[String]) -> Result<(), String> {
     let warmup = flags.num("warmup", 100)?;
     let base_url = flags.req("base-url")?.trim_end_matches('/').to_string();
 
-    let rt = match runtime {
-        "current_thread" => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build(),
-        "multi_thread" => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build(),
-        other => return Err(format!("unknown runtime {other:?}")),
-    }
-    .map_err(|e| format!("tokio runtime: {e}"))?;
+    let rt = runtime_of(runtime)?;
 
     let names = (client, runtime);
     let outcome: Outcome = rt.block_on(async {
         match client {
             "reqwest" => {
-                let c = clients::raw::Raw::new(&base_url)?;
+                let c = clients::raw::Raw::with_sdk_settings(&base_url)?;
+                Ok(clients::run(c, names, workload, n, warmup).await)
+            }
+            "reqwest-default" => {
+                let c = clients::raw::Raw::default_client(&base_url);
                 Ok(clients::run(c, names, workload, n, warmup).await)
             }
             "sdk" => {
@@ -139,6 +142,62 @@ fn client_main(args: &[String]) -> Result<(), String> {
             "{} of {} calls failed; first: {}",
             outcome.failed,
             outcome.n,
+            outcome.first_error.as_deref().unwrap_or("?")
+        ));
+    }
+    Ok(())
+}
+
+fn runtime_of(name: &str) -> Result<tokio::runtime::Runtime, String> {
+    match name {
+        "current_thread" => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        "multi_thread" => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+        other => return Err(format!("unknown runtime {other:?}")),
+    }
+    .map_err(|e| format!("tokio runtime: {e}"))
+}
+
+fn paired_main(args: &[String]) -> Result<(), String> {
+    let flags = Flags::parse(args, &[])?;
+    let runtime = flags.req("runtime")?;
+    let workload_name = flags.req("workload")?;
+    let workload = match Workload::parse(workload_name) {
+        Some(w @ (Workload::TokenSeq | Workload::LogoutSeq)) => w,
+        _ => {
+            return Err(format!(
+                "paired runs a sequential workload, not {workload_name:?}"
+            ))
+        }
+    };
+    let rounds = flags.num("rounds", 30)?.max(1);
+    let block = flags.num("block", 1000)?.max(1);
+    let warmup = flags.num("warmup", 500)?;
+    let base_url = flags.req("base-url")?.trim_end_matches('/').to_string();
+    let rt = runtime_of(runtime)?;
+    let outcome = rt.block_on(async {
+        Ok::<_, String>(
+            clients::paired(
+                sdk::Sdk::new(&base_url)?,
+                clients::raw::Raw::with_sdk_settings(&base_url)?,
+                clients::raw::Raw::default_client(&base_url),
+                (runtime, workload),
+                rounds,
+                block,
+                warmup,
+            )
+            .await,
+        )
+    })?;
+    let line = serde_json::to_string(&outcome).map_err(|e| e.to_string())?;
+    println!("{line}");
+    if outcome.failed > 0 {
+        return Err(format!(
+            "{} calls failed; first: {}",
+            outcome.failed,
             outcome.first_error.as_deref().unwrap_or("?")
         ));
     }
