@@ -812,17 +812,32 @@ struct ColdBuild {
 /// its own target dir (so nothing is reused), after an untimed `cargo fetch`.
 /// The SDK feature sets whose cold build is measured: the default, and the
 /// quicker-building ring TLS provider.
-const COLD_VARIANTS: &[(&str, &str)] = &[
-    ("default features (rustls with aws-lc-rs)", ""),
+/// One cold build: (label, extra dependency keys, whether to move
+/// `idna_adapter` off the workspace lock's 1.1 (unicode-rs) to its newest
+/// 1.x (ICU4X), as an application that does not pin it gets).
+type ColdVariant = (&'static str, &'static str, bool);
+
+const COLD_VARIANTS: &[ColdVariant] = &[
     (
-        "`default-features = false, features = [\"rustls-ring\", \"loopback\"]`",
+        "default features (rustls with aws-lc-rs), `idna_adapter` 1.1 as in the workspace's lock file",
+        "",
+        false,
+    ),
+    (
+        "`default-features = false, features = [\"rustls-ring\", \"loopback\"]`, `idna_adapter` 1.1",
         ", default-features = false, features = [\"rustls-ring\", \"loopback\"]",
+        false,
+    ),
+    (
+        "default features, `idna_adapter` left to Cargo (1.2, ICU4X): an application that does not pin it",
+        "",
+        true,
     ),
 ];
 
-fn cold_build(cfg: &Config, (label, features): (&'static str, &str)) -> ColdBuild {
+fn cold_build(cfg: &Config, (label, features, icu4x): ColdVariant) -> ColdBuild {
     let dir = std::env::temp_dir().join(format!("upstox-login-cold-{}", std::process::id()));
-    let result = cold_build_in(cfg, &dir, label, features);
+    let result = cold_build_in(cfg, &dir, (label, features, icu4x));
     let _ = std::fs::remove_dir_all(&dir);
     result.unwrap_or_else(|e| ColdBuild {
         label,
@@ -856,8 +871,7 @@ fn cargo(dir: &Path, target: &Path) -> Command {
 fn cold_build_in(
     cfg: &Config,
     dir: &Path,
-    label: &'static str,
-    features: &str,
+    (label, features, icu4x): ColdVariant,
 ) -> Result<ColdBuild, String> {
     let sdk = cfg.root.join("upstox-login-sdk");
     std::fs::create_dir_all(dir.join("src")).map_err(|e| e.to_string())?;
@@ -875,6 +889,18 @@ fn cold_build_in(
     // The workspace's lock file, so the same dependency versions are built.
     let _ = std::fs::copy(cfg.root.join("Cargo.lock"), dir.join("Cargo.lock"));
     let target = dir.join("target");
+    if icu4x {
+        let update = cargo(dir, &target)
+            .args(["update", "-p", "idna_adapter"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !update.status.success() {
+            return Err(format!(
+                "cargo update -p idna_adapter failed: {}",
+                String::from_utf8_lossy(&update.stderr)
+            ));
+        }
+    }
     let fetch = cargo(dir, &target)
         .arg("fetch")
         .output()
