@@ -69,6 +69,11 @@ pub use client::{
 pub use endpoints::Endpoints;
 pub use error::{ApiError, ApiErrorEntry, CallbackError, Error, ErrorCode, ErrorEnvelope};
 pub use login::{authorization_url, parse_callback, App, PendingLogin};
+/// The `reqwest` this crate is built on, for
+/// [`LoginClientBuilder::http_client_builder`] and
+/// [`LoginClientBuilder::build_with_http_client`] (a proxy, root certificates)
+/// without a version to keep in step.
+pub use reqwest;
 pub use secret::{
     AccessToken, AuthorizationCode, ClientId, ClientSecret, ExtendedToken, InvalidRedirectUri,
     RedirectUri, RefreshToken,
