@@ -135,14 +135,28 @@ fn client_main(args: &[String]) -> Result<(), String> {
             other => Err(format!("unknown client {other:?}")),
         }
     })?;
-    let line = serde_json::to_string(&outcome).map_err(|e| e.to_string())?;
+    let failed = format!("{} of {}", outcome.failed, outcome.n);
+    report(
+        &outcome,
+        outcome.failed,
+        &failed,
+        outcome.first_error.as_deref(),
+    )
+}
+
+/// Prints the JSON line; an error (exit code 1) when any call failed.
+fn report<T: serde::Serialize>(
+    outcome: &T,
+    failed: u64,
+    how_many: &str,
+    first_error: Option<&str>,
+) -> Result<(), String> {
+    let line = serde_json::to_string(outcome).map_err(|e| e.to_string())?;
     println!("{line}");
-    if outcome.failed > 0 {
+    if failed > 0 {
         return Err(format!(
-            "{} of {} calls failed; first: {}",
-            outcome.failed,
-            outcome.n,
-            outcome.first_error.as_deref().unwrap_or("?")
+            "{how_many} calls failed; first: {}",
+            first_error.unwrap_or("?")
         ));
     }
     Ok(())
@@ -192,14 +206,11 @@ fn paired_main(args: &[String]) -> Result<(), String> {
             .await,
         )
     })?;
-    let line = serde_json::to_string(&outcome).map_err(|e| e.to_string())?;
-    println!("{line}");
-    if outcome.failed > 0 {
-        return Err(format!(
-            "{} calls failed; first: {}",
-            outcome.failed,
-            outcome.first_error.as_deref().unwrap_or("?")
-        ));
-    }
-    Ok(())
+    let failed = outcome.failed.to_string();
+    report(
+        &outcome,
+        outcome.failed,
+        &failed,
+        outcome.first_error.as_deref(),
+    )
 }

@@ -889,28 +889,25 @@ fn cold_build_in(
     // The workspace's lock file, so the same dependency versions are built.
     let _ = std::fs::copy(cfg.root.join("Cargo.lock"), dir.join("Cargo.lock"));
     let target = dir.join("target");
-    if icu4x {
-        let update = cargo(dir, &target)
-            .args(["update", "-p", "idna_adapter"])
+    let prepare = |args: &[&str]| -> Result<(), String> {
+        let out = cargo(dir, &target)
+            .args(args)
             .output()
             .map_err(|e| e.to_string())?;
-        if !update.status.success() {
-            return Err(format!(
-                "cargo update -p idna_adapter failed: {}",
-                String::from_utf8_lossy(&update.stderr)
-            ));
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "cargo {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            ))
         }
+    };
+    if icu4x {
+        prepare(&["update", "-p", "idna_adapter"])?;
     }
-    let fetch = cargo(dir, &target)
-        .arg("fetch")
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !fetch.status.success() {
-        return Err(format!(
-            "cargo fetch failed: {}",
-            String::from_utf8_lossy(&fetch.stderr)
-        ));
-    }
+    prepare(&["fetch"])?;
     wait_quiet(cfg.wait_quiet_s.min(300));
     let children_before = children_cpu_seconds();
     let stat_before = cpu_stat();
