@@ -268,23 +268,28 @@ impl LoginClient {
             refresh_extended_token,
         };
         let call = Box::pin(self.inner.token().body(body).send());
-        let (response, observed) = self
-            .run("token", &redactor, call, |r: &types::TokenResponse| {
+        self.run(
+            "token",
+            &redactor,
+            call,
+            |r: &types::TokenResponse| {
                 r.access_token
                     .as_ref()
                     .is_some_and(|t| !t.secret().is_empty())
-            })
-            .await?;
-        // An empty token is no token: it could never be used, and the code is spent.
-        if response
-            .access_token
-            .as_ref()
-            .is_none_or(|t| t.secret().is_empty())
-        {
-            let reason = "the answer has no `access_token`".to_string();
-            return Err(invalid_response("token", &observed, reason, &redactor));
-        }
-        Ok(Session::new(response, SystemTime::now()))
+            },
+            |response| {
+                // An empty token is no token: it could never be used, and the code is spent.
+                if response
+                    .access_token
+                    .as_ref()
+                    .is_none_or(|t| t.secret().is_empty())
+                {
+                    return Err("the answer has no `access_token`".to_string());
+                }
+                Ok(Session::new(response, SystemTime::now()))
+            },
+        )
+        .await
     }
 
     /// Revokes an access token (`DELETE /v2/logout`).
@@ -298,12 +303,14 @@ impl LoginClient {
         authorization.push_str("Bearer ");
         authorization.push_str(token.secret());
         let call = Box::pin(self.inner.logout().authorization(authorization).send());
-        let (response, _) = self
-            .run("logout", &redactor, call, |r: &types::LogoutResponse| {
-                r.status.as_deref() != Some("error") && r.data.is_some()
-            })
-            .await?;
-        Ok(LogoutOutcome::from(response))
+        self.run(
+            "logout",
+            &redactor,
+            call,
+            |r: &types::LogoutResponse| r.status.as_deref() != Some("error") && r.data.is_some(),
+            |response| Ok(LogoutOutcome::from(response)),
+        )
+        .await
     }
 
     /// Asks an individual account holder to approve a token (`POST
@@ -342,24 +349,25 @@ impl LoginClient {
                 .body(body)
                 .send(),
         );
-        let (response, _) = self
-            .run(
-                "init_token_request_for_indie_user",
-                &redactor,
-                call,
-                |r: &types::IndieUserInitTokenResponse| {
-                    r.status.as_deref() != Some("error") && r.data.is_some()
-                },
-            )
-            .await?;
-        Ok(IndieTokenRequest::from(response))
+        self.run(
+            "init_token_request_for_indie_user",
+            &redactor,
+            call,
+            |r: &types::IndieUserInitTokenResponse| {
+                r.status.as_deref() != Some("error") && r.data.is_some()
+            },
+            |response| Ok(IndieTokenRequest::from(response)),
+        )
+        .await
     }
 
     /// Runs one generated call with a fresh call context and maps its
     /// outcome. A `200` carrying the error envelope is an error; the body is
     /// searched for one only when `looks_ok` says the decoded answer is not
-    /// plainly a success, so the common case pays nothing for it.
-    async fn run<T>(
+    /// plainly a success, so the common case pays nothing for it. `finish`
+    /// turns the answer into the result in place (the decoded answer is
+    /// moved once), or gives the reason it is not a valid answer.
+    async fn run<T, R>(
         &self,
         operation: &'static str,
         redactor: &Redactor<'_>,
@@ -370,7 +378,8 @@ impl LoginClient {
             >,
         >,
         looks_ok: impl FnOnce(&T) -> bool,
-    ) -> Result<(T, Observed), Error> {
+        finish: impl FnOnce(T) -> Result<R, String>,
+    ) -> Result<R, Error> {
         let ctx = Arc::new(CallContext {
             max_body_bytes: self.max_body_bytes,
             observed: Mutex::new(Observed::default()),
@@ -391,7 +400,8 @@ impl LoginClient {
                         return Err(Error::Api(api));
                     }
                 }
-                Ok((value, observed))
+                finish(value)
+                    .map_err(|reason| invalid_response(operation, &observed, reason, redactor))
             }
             Err(e) => Err(map_error(operation, e, observed, redactor)),
         }
