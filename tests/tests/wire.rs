@@ -435,3 +435,79 @@ async fn the_sdk_s_http_settings_can_be_extended_and_keep_their_safety() {
     token.assert_calls_async(1).await;
     elsewhere.assert_calls_async(0).await;
 }
+
+#[tokio::test]
+async fn a_path_prefix_carries_to_fixed_and_parameterised_paths() {
+    let server = MockServer::start_async().await;
+    let token = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/gw/v2/login/authorization/token")
+                .body(token_form_body(""));
+            then.status(200)
+                .json_body(serde_json::json!({"access_token": ACCESS_TOKEN}));
+        })
+        .await;
+    let indie = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/gw/v3/login/auth/token/request/a1b2-c3%20d4");
+            then.status(200)
+                .json_body(serde_json::json!({"status": "success", "data": {}}));
+        })
+        .await;
+    // Trailing slash on purpose: it is trimmed once, for both kinds of path.
+    let client = client(&server.url("/gw/"));
+    client
+        .exchange_code(&app(), AuthorizationCode::new(CODE))
+        .await
+        .expect("token exchange through the prefix");
+    client
+        .request_indie_token(app().client_id(), &ClientSecret::new(CLIENT_SECRET), None)
+        .await
+        .expect("indie request through the prefix");
+    token.assert_async().await;
+    indie.assert_async().await;
+}
+
+#[tokio::test]
+async fn base_urls_with_credentials_are_refused_without_echoing_them() {
+    let err = upstox_login_sdk::LoginClient::builder()
+        .base_url("https://me:hunter2@api.upstox.com")
+        .build()
+        .expect_err("credentials in the base URL");
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(matches!(err, Error::InvalidInput(_)));
+}
+
+#[tokio::test]
+async fn a_generated_client_made_by_hand_must_agree_with_its_endpoints() {
+    let server = MockServer::start_async().await;
+    let elsewhere = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200)
+                .json_body(serde_json::json!({"status": "success", "data": true}));
+        })
+        .await;
+    let endpoints = upstox_login_sdk::Endpoints::new(&server.url("/a")).expect("endpoints");
+    let client = upstox_login_sdk::generated::Client::new_with_client(
+        &server.url("/b"),
+        reqwest::Client::new(),
+        endpoints,
+    );
+    let result = client
+        .logout()
+        .authorization(format!("Bearer {ACCESS_TOKEN}"))
+        .send()
+        .await;
+    assert!(
+        matches!(
+            result,
+            Err(upstox_login_sdk::generated::Error::InvalidRequest(_))
+        ),
+        "expected the mismatch refused, got {result:?}"
+    );
+    elsewhere.assert_calls_async(0).await;
+}

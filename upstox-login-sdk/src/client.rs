@@ -111,10 +111,11 @@ impl LoginClientBuilder {
     /// - this builder's connect and total timeouts and user agent;
     /// - redirects never followed (a `307` must not resend the form with
     ///   the client secret and code elsewhere);
-    /// - no retries: reqwest 0.13 would otherwise keep a copy of every
-    ///   request (form body, headers) in case it can resend it, which a
-    ///   single-use authorization code must never be and which costs a
-    ///   clone of each request;
+    /// - no retry policy: reqwest 0.13's default copies every request (form
+    ///   body, headers) before sending it, in case an HTTP/2 server refuses
+    ///   the stream and it may resend; this client speaks HTTP/1.1, where
+    ///   that never happens, so the copy is pure cost (and a single-use
+    ///   code is better never resent by anyone);
     /// - `TCP_NODELAY`, so a request goes out at once;
     /// - with the `rustls-ring` feature, rustls with the ring provider and
     ///   the platform's verifier.
@@ -137,6 +138,10 @@ impl LoginClientBuilder {
     /// Builds the client over an HTTP client of your own (proxies, custom
     /// roots). The timeouts and user agent set here are ignored in favour of
     /// yours.
+    ///
+    /// Start from [`http_client_builder`](Self::http_client_builder) to keep
+    /// this crate's settings; a plain `reqwest::Client::new()` also copies
+    /// every request for a retry that cannot happen here.
     ///
     /// **Give it `redirect::Policy::none()`.** reqwest follows redirects by
     /// default, and a `307`/`308` answer to the token exchange would make it
@@ -175,9 +180,16 @@ fn rustls_config() -> Result<rustls::ClientConfig, Error> {
     Ok(config)
 }
 
-fn parse_base_url(raw: &str) -> Result<url::Url, Error> {
+pub(crate) fn parse_base_url(raw: &str) -> Result<url::Url, Error> {
     let url = url::Url::parse(raw)
         .map_err(|e| Error::InvalidInput(format!("base URL {raw:?} is not a URL: {e}")))?;
+    // Checked first, and the URL not echoed: it would carry the password
+    // into the error, and from there into every `Debug` of the client.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::InvalidInput(
+            "the base URL must not carry a user name or password".into(),
+        ));
+    }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::InvalidInput(format!(
             "base URL {raw:?} must not have a query or fragment"
@@ -600,6 +612,14 @@ impl ClientHooks<Endpoints> for generated::Client {
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
+        // The fixed paths come from `Endpoints`, the others from the base URL
+        // string: a client made by hand with two different ones would send
+        // some calls elsewhere.
+        if *self.inner().base() != *self.baseurl() {
+            return Err(progenitor_client::Error::InvalidRequest(
+                "the generated client's base URL and its Endpoints' differ; build both from the same string".into(),
+            ));
+        }
         let headers = request.headers_mut();
         // progenitor adds `api-version` to every call; the v3 call must not carry it.
         if info.operation_id == "init_token_request_for_indie_user" {

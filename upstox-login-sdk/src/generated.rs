@@ -4,7 +4,7 @@
 // - api-version-header: progenitor sends `api-version: <info.version>` on every request by itself, so a declared Api-Version header would be sent twice; drop the declared parameter and set info.version to the value it declares (2.0). The library strips the header again from the v3 call, which must not carry it.
 // - bearer-as-header: progenitor ignores security schemes; an operation that requires HTTP bearer auth gets an explicit required `Authorization` header parameter instead, so the token is given per call and never baked into the client.
 // Transforms applied to the generated code (same file):
-// - fixed-endpoint-urls: progenitor formats `{baseurl}/path` into a String on every call, which reqwest then parses into a Url (scheme, host with IDNA, path: about 7,000 instructions a call). For a path with no parameters, take the Url the client parsed once instead (`client.inner.url("/path")`, the inner type being `crate::Endpoints`); the paths are listed in `FIXED_PATHS` for it to parse up front.
+// - fixed-endpoint-urls: progenitor formats `{baseurl}/path` into a String on every call, which reqwest then parses into a Url (scheme, host with IDNA, path). For a path with no parameters, take the Url the client parsed once instead (`client.inner.url("/path")`, the inner type being `crate::Endpoints`); the paths are listed in `FIXED_PATHS` for it to parse up front.
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

@@ -72,7 +72,8 @@ pub use login::{authorization_url, parse_callback, App, PendingLogin};
 /// The `reqwest` this crate is built on, for
 /// [`LoginClientBuilder::http_client_builder`] and
 /// [`LoginClientBuilder::build_with_http_client`] (a proxy, root certificates)
-/// without a version to keep in step.
+/// without a version to keep in step. A new major version of reqwest is a
+/// new major version of this crate.
 pub use reqwest;
 pub use secret::{
     AccessToken, AuthorizationCode, ClientId, ClientSecret, ExtendedToken, InvalidRedirectUri,
