@@ -378,6 +378,20 @@ pub async fn run<C: BenchClient>(
 /// The Rust clients of a paired run, in report order.
 pub const PAIRED_CLIENTS: [&str; 3] = ["sdk", "reqwest", "reqwest-default"];
 
+/// Rounds of a paired run by default: a multiple of the 6 orders in which
+/// the three clients can take their turns, so each order comes equally often.
+pub const PAIRED_ROUNDS: usize = 42;
+
+/// The 6 orders of the three clients; round `r` uses `ORDERS[r % 6]`.
+const ORDERS: [[usize; 3]; 6] = [
+    [0, 1, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [0, 2, 1],
+    [2, 1, 0],
+    [1, 0, 2],
+];
+
 /// What a paired run reports (one JSON line): every client's rate in every
 /// block, blocks of one round back to back in one process.
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -400,8 +414,8 @@ pub struct PairedOutcome {
 }
 
 /// The three Rust clients in one process, each with its own connection,
-/// taking turns: `rounds` rounds of `block` sequential calls each, the order
-/// rotated every round. Whatever the machine does meanwhile (another
+/// taking turns: `rounds` rounds of `block` sequential calls each, going
+/// through all six orders (so no client always follows the same other one). Whatever the machine does meanwhile (another
 /// process, frequency changes, the host) lands on all three alike, so the
 /// ratio of two clients' rates within a round is far steadier than that of
 /// two separate processes minutes apart.
@@ -422,8 +436,7 @@ pub async fn paired(
     // Round 0 is the untimed warm-up.
     for round in 0..=rounds {
         let n = if round == 0 { warmup } else { block };
-        for turn in 0..PAIRED_CLIENTS.len() {
-            let which = (round + turn) % PAIRED_CLIENTS.len();
+        for which in ORDERS[round % ORDERS.len()] {
             let cpu_before = process_cpu_seconds();
             let started = Instant::now();
             let tally = match which {
@@ -473,6 +486,20 @@ mod tests {
         assert_eq!(percentile_us(&v, 99.0), 99.0);
         assert_eq!(percentile_us(&[7000], 99.0), 7.0);
         assert_eq!(percentile_us(&[], 50.0), 0.0);
+    }
+
+    #[test]
+    fn paired_orders_are_the_six_permutations_equally_often() {
+        let mut seen: Vec<[usize; 3]> = ORDERS.to_vec();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), 6);
+        assert!(ORDERS.iter().all(|o| {
+            let mut o = *o;
+            o.sort_unstable();
+            o == [0, 1, 2]
+        }));
+        assert_eq!(PAIRED_ROUNDS % ORDERS.len(), 0);
     }
 
     #[test]

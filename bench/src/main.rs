@@ -187,7 +187,7 @@ fn paired_main(args: &[String]) -> Result<(), String> {
             ))
         }
     };
-    let rounds = flags.num("rounds", 30)?.max(1);
+    let rounds = flags.num("rounds", clients::PAIRED_ROUNDS)?.max(1);
     let block = flags.num("block", 1000)?.max(1);
     let warmup = flags.num("warmup", 500)?;
     let base_url = flags.req("base-url")?.trim_end_matches('/').to_string();
