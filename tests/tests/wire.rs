@@ -303,18 +303,48 @@ async fn generated_authorize_sends_the_documented_query_and_surfaces_the_302() {
 #[tokio::test]
 async fn base_url_with_a_path_prefix_and_trailing_slash() {
     let server = MockServer::start_async().await;
-    let mock = server
+    let logout = server
         .mock_async(|when, then| {
             when.method(DELETE).path("/proxy/v2/logout");
             then.status(200)
                 .json_body(serde_json::json!({"status": "success", "data": true}));
         })
         .await;
-    client(&server.url("/proxy/"))
+    let token = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/proxy/v2/login/authorization/token")
+                .body(token_form_body(""));
+            then.status(200)
+                .json_body(serde_json::json!({"access_token": ACCESS_TOKEN}));
+        })
+        .await;
+    let indie = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/proxy/v3/login/auth/token/request/a1b2-c3%20d4");
+            then.status(200)
+                .json_body(serde_json::json!({"status": "success", "data": {}}));
+        })
+        .await;
+    // The trailing slash is trimmed once, for the paths parsed up front
+    // (logout, token) and the parameterised one (indie) alike.
+    let client = client(&server.url("/proxy/"));
+    client
         .logout(&AccessToken::new(ACCESS_TOKEN))
         .await
         .expect("logout through a prefix");
-    mock.assert_async().await;
+    client
+        .exchange_code(&app(), AuthorizationCode::new(CODE))
+        .await
+        .expect("token exchange through a prefix");
+    client
+        .request_indie_token(app().client_id(), &ClientSecret::new(CLIENT_SECRET), None)
+        .await
+        .expect("indie request through a prefix");
+    logout.assert_async().await;
+    token.assert_async().await;
+    indie.assert_async().await;
 }
 
 #[tokio::test]
@@ -434,40 +464,6 @@ async fn the_sdk_s_http_settings_can_be_extended_and_keep_their_safety() {
     // the redirect.
     token.assert_calls_async(1).await;
     elsewhere.assert_calls_async(0).await;
-}
-
-#[tokio::test]
-async fn a_path_prefix_carries_to_fixed_and_parameterised_paths() {
-    let server = MockServer::start_async().await;
-    let token = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/gw/v2/login/authorization/token")
-                .body(token_form_body(""));
-            then.status(200)
-                .json_body(serde_json::json!({"access_token": ACCESS_TOKEN}));
-        })
-        .await;
-    let indie = server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/gw/v3/login/auth/token/request/a1b2-c3%20d4");
-            then.status(200)
-                .json_body(serde_json::json!({"status": "success", "data": {}}));
-        })
-        .await;
-    // Trailing slash on purpose: it is trimmed once, for both kinds of path.
-    let client = client(&server.url("/gw/"));
-    client
-        .exchange_code(&app(), AuthorizationCode::new(CODE))
-        .await
-        .expect("token exchange through the prefix");
-    client
-        .request_indie_token(app().client_id(), &ClientSecret::new(CLIENT_SECRET), None)
-        .await
-        .expect("indie request through the prefix");
-    token.assert_async().await;
-    indie.assert_async().await;
 }
 
 #[tokio::test]
