@@ -84,9 +84,14 @@ pub struct Outcome {
 
 /// User + system CPU time of this process so far (all threads), seconds.
 pub fn process_cpu_seconds() -> Option<f64> {
+    cpu_seconds(libc::RUSAGE_SELF)
+}
+
+/// User + system CPU time of `who` (`RUSAGE_SELF`, `RUSAGE_CHILDREN`), seconds.
+pub fn cpu_seconds(who: libc::c_int) -> Option<f64> {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage writes a full `rusage` into the pointer on success.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+    let rc = unsafe { libc::getrusage(who, usage.as_mut_ptr()) };
     if rc != 0 {
         return None;
     }

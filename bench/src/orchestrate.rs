@@ -723,16 +723,7 @@ fn clock_ticks() -> f64 {
 
 /// User + system CPU time of all waited-for children of this process, seconds.
 fn children_cpu_seconds() -> Option<f64> {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a full `rusage` into the pointer on success.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) };
-    if rc != 0 {
-        return None;
-    }
-    // SAFETY: initialised by the successful call above (and zeroed before).
-    let usage = unsafe { usage.assume_init() };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Some(secs(usage.ru_utime) + secs(usage.ru_stime))
+    crate::clients::cpu_seconds(libc::RUSAGE_CHILDREN)
 }
 
 /// (busy, total) jiffies over all CPUs, from the first line of /proc/stat.
