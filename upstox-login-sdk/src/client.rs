@@ -9,6 +9,7 @@ use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::HeaderValue;
 use reqwest::ResponseBuilderExt;
 
+use crate::buffered::BufferedBody;
 use crate::error::{
     ApiError, BodyKind, Error, ErrorEnvelope, InvalidResponse, JavaException, TransportError,
     DEFAULT_MAX_BODY_BYTES,
@@ -631,11 +632,14 @@ impl ClientHooks<Endpoints> for generated::Client {
         Ok(())
     }
 
-    async fn exec(
+    // Not an `async fn`: the request goes to reqwest before the future is
+    // made, so that the future does not hold it (twice, as an argument and as
+    // a local) while waiting for the answer.
+    fn exec(
         &self,
         request: reqwest::Request,
         info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
+    ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> {
         // Names for the log, made only when someone listens.
         let log = tracing::enabled!(tracing::Level::DEBUG);
         let started = log.then(Instant::now);
@@ -643,11 +647,27 @@ impl ClientHooks<Endpoints> for generated::Client {
         if let Some((method, path)) = &target {
             tracing::trace!(operation = info.operation_id, %method, %path, "sending");
         }
-        let mut response = match self.client().execute(request).await {
+        let pending = self.client().execute(request);
+        read_answer(pending, info.operation_id, started, target)
+    }
+}
+
+/// The exec hook's wait: the answer, its body read (at most the call's cap)
+/// and kept for the facade and for [`crate::buffered::decode`].
+// Deliberately not an `async fn`, which would keep each argument twice.
+#[allow(clippy::manual_async_fn)]
+fn read_answer(
+    pending: impl std::future::Future<Output = reqwest::Result<reqwest::Response>>,
+    operation_id: &'static str,
+    started: Option<Instant>,
+    target: Option<(reqwest::Method, String)>,
+) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> {
+    async move {
+        let mut response = match pending.await {
             Ok(r) => r,
             Err(e) => {
                 if let Some((method, path)) = &target {
-                    tracing::debug!(operation = info.operation_id, %method, %path, error = %e, "failed");
+                    tracing::debug!(operation = operation_id, %method, %path, error = %e, "failed");
                 }
                 return Err(e);
             }
@@ -656,14 +676,6 @@ impl ClientHooks<Endpoints> for generated::Client {
         let max = CALL
             .try_with(|c| c.max_body_bytes)
             .unwrap_or(DEFAULT_MAX_BODY_BYTES);
-        let headers = response.headers();
-        let content_type = headers.get(reqwest::header::CONTENT_TYPE).cloned();
-        let content_encoding = headers.get(reqwest::header::CONTENT_ENCODING).cloned();
-        let location = if status.is_redirection() {
-            headers.get(reqwest::header::LOCATION).cloned()
-        } else {
-            None
-        };
         let mut too_large = response.content_length().is_some_and(|n| n > max as u64);
         let mut body = Bytes::new();
         if !too_large {
@@ -695,7 +707,7 @@ impl ClientHooks<Endpoints> for generated::Client {
         }
         if let (Some((method, path)), Some(started)) = (&target, started) {
             tracing::debug!(
-                operation = info.operation_id,
+                operation = operation_id,
                 %method,
                 %path,
                 status = status.as_u16(),
@@ -704,6 +716,16 @@ impl ClientHooks<Endpoints> for generated::Client {
                 "answered"
             );
         }
+        // Read after the body, so that the future does not hold them across
+        // its awaits.
+        let headers = response.headers();
+        let content_type = headers.get(reqwest::header::CONTENT_TYPE).cloned();
+        let content_encoding = headers.get(reqwest::header::CONTENT_ENCODING).cloned();
+        let location = if status.is_redirection() {
+            headers.get(reqwest::header::LOCATION).cloned()
+        } else {
+            None
+        };
         let in_facade = CALL
             .try_with(|c| {
                 let mut slot = match c.observed.lock() {
@@ -742,12 +764,13 @@ impl ClientHooks<Endpoints> for generated::Client {
             Ok(r) => r,
             // Cannot happen (status and version came from a response), but never panic.
             Err(_) => {
-                let mut r = http::Response::new(body);
+                let mut r = http::Response::new(body.clone());
                 *r.status_mut() = status;
                 r
             }
         };
         *rebuilt.headers_mut() = headers;
+        rebuilt.extensions_mut().insert(BufferedBody(body));
         Ok(reqwest::Response::from(rebuilt))
     }
 }

@@ -5,6 +5,7 @@
 // - bearer-as-header: progenitor ignores security schemes; an operation that requires HTTP bearer auth gets an explicit required `Authorization` header parameter instead, so the token is given per call and never baked into the client.
 // Transforms applied to the generated code (same file):
 // - fixed-endpoint-urls: progenitor formats `{baseurl}/path` into a String on every call, which reqwest then parses into a Url (scheme, host with IDNA, path). For a path with no parameters, take the Url the client parsed once instead (`client.inner.url("/path")`, the inner type being `crate::Endpoints`); the paths are listed in `FIXED_PATHS` for it to parse up front.
+// - lean-send-futures: progenitor's `async fn send` keeps the builder, the body, the header map and the request alive in its future across every await, and awaits `ResponseValue::from_response`, a 944-byte future, to read a body the exec hook has already read: each call's boxed future was 1.8 KB, above glibc's per-thread cache (1 KB), so every call took the allocator's slow path. `send` now builds the request at once (boxed, so the future holds a pointer), awaits only the hooks, and decodes the body the exec hook kept (`crate::buffered::decode`) with the same outcomes.
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -1369,66 +1370,80 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/login/authorization/dialog`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorEnvelope>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error<crate::ErrorEnvelope>>,
+        > + use<'a> {
             let Self { client, client_id, redirect_uri, response_type, scope, state } = self;
-            let client_id = client_id.map_err(Error::InvalidRequest)?;
-            let redirect_uri = redirect_uri.map_err(Error::InvalidRequest)?;
-            let response_type = response_type.map_err(Error::InvalidRequest)?;
-            let scope = scope.map_err(Error::InvalidRequest)?;
-            let state = state.map_err(Error::InvalidRequest)?;
-            let url = client
-                .inner
-                .url("/v2/login/authorization/dialog")
-                .map_err(Error::InvalidRequest)?;
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .query(&progenitor_client::QueryParam::new("client_id", &client_id))
-                .query(
-                    &progenitor_client::QueryParam::new("redirect_uri", &redirect_uri),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("response_type", &response_type),
-                )
-                .query(&progenitor_client::QueryParam::new("scope", &scope))
-                .query(&progenitor_client::QueryParam::new("state", &state))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "authorize",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+            let prepared = (move || -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<crate::ErrorEnvelope>,
+            > {
+                let client_id = client_id.map_err(Error::InvalidRequest)?;
+                let redirect_uri = redirect_uri.map_err(Error::InvalidRequest)?;
+                let response_type = response_type.map_err(Error::InvalidRequest)?;
+                let scope = scope.map_err(Error::InvalidRequest)?;
+                let state = state.map_err(Error::InvalidRequest)?;
+                let url = client
+                    .inner
+                    .url("/v2/login/authorization/dialog")
+                    .map_err(Error::InvalidRequest)?;
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .query(&progenitor_client::QueryParam::new("client_id", &client_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "redirect_uri",
+                            &redirect_uri,
                         ),
                     )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "response_type",
+                            &response_type,
                         ),
                     )
+                    .query(&progenitor_client::QueryParam::new("scope", &scope))
+                    .query(&progenitor_client::QueryParam::new("state", &state))
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })()
+                .map(::std::boxed::Box::new)
+                .map_err(::std::boxed::Box::new);
+            async move {
+                let info = OperationInfo {
+                    operation_id: "authorize",
+                };
+                let result = {
+                    let mut request = *prepared.map_err(|e| *e)?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
+                    .await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200..=299 => Ok(ResponseValue::stream(response)),
+                    400u16..=499u16 => {
+                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
+                    }
+                    500u16..=599u16 => {
+                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
         }
     }
@@ -1470,62 +1485,73 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/login/authorization/token`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TokenResponse>, Error<crate::ErrorEnvelope>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TokenResponse>,
+                Error<crate::ErrorEnvelope>,
+            >,
+        > + use<'a> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::TokenRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = client
-                .inner
-                .url("/v2/login/authorization/token")
-                .map_err(Error::InvalidRequest)?;
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form_urlencoded(&body)?
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "token",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+            let prepared = (move || -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<crate::ErrorEnvelope>,
+            > {
+                let body = body
+                    .and_then(|v| {
+                        types::TokenRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = client
+                    .inner
+                    .url("/v2/login/authorization/token")
+                    .map_err(Error::InvalidRequest)?;
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
                         ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
+                    .form_urlencoded(&body)?
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })()
+                .map(::std::boxed::Box::new)
+                .map_err(::std::boxed::Box::new);
+            async move {
+                let info = OperationInfo {
+                    operation_id: "token",
+                };
+                let result = {
+                    let mut request = *prepared.map_err(|e| *e)?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    .await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::buffered::decode(response),
+                    400u16..=499u16 => {
+                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
+                    }
+                    500u16..=599u16 => {
+                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1584,66 +1610,75 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v3/login/auth/token/request/{client_id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::IndieUserInitTokenResponse>,
-            Error<crate::ErrorEnvelope>,
-        > {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::IndieUserInitTokenResponse>,
+                Error<crate::ErrorEnvelope>,
+            >,
+        > + use<'a> {
             let Self { client, client_id, body } = self;
-            let client_id = client_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::IndieUserTokenRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v3/login/auth/token/request/{}", client.baseurl, encode_path(&
-                client_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let prepared = (move || -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<crate::ErrorEnvelope>,
+            > {
+                let client_id = client_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::IndieUserTokenRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/v3/login/auth/token/request/{}", client.baseurl, encode_path(&
+                    client_id.to_string()),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "init_token_request_for_indie_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
                         ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })()
+                .map(::std::boxed::Box::new)
+                .map_err(::std::boxed::Box::new);
+            async move {
+                let info = OperationInfo {
+                    operation_id: "init_token_request_for_indie_user",
+                };
+                let result = {
+                    let mut request = *prepared.map_err(|e| *e)?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    .await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::buffered::decode(response),
+                    400u16..=499u16 => {
+                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
+                    }
+                    500u16..=599u16 => {
+                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1675,55 +1710,67 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v2/logout`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::LogoutResponse>, Error<crate::ErrorEnvelope>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::LogoutResponse>,
+                Error<crate::ErrorEnvelope>,
+            >,
+        > + use<'a> {
             let Self { client, authorization } = self;
-            let authorization = authorization.map_err(Error::InvalidRequest)?;
-            let url = client.inner.url("/v2/logout").map_err(Error::InvalidRequest)?;
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            header_map.append("Authorization", authorization.to_string().try_into()?);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "logout",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+            let prepared = (move || -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<crate::ErrorEnvelope>,
+            > {
+                let authorization = authorization.map_err(Error::InvalidRequest)?;
+                let url = client.inner.url("/v2/logout").map_err(Error::InvalidRequest)?;
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
                         ),
+                    );
+                header_map
+                    .append("Authorization", authorization.to_string().try_into()?);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })()
+                .map(::std::boxed::Box::new)
+                .map_err(::std::boxed::Box::new);
+            async move {
+                let info = OperationInfo {
+                    operation_id: "logout",
+                };
+                let result = {
+                    let mut request = *prepared.map_err(|e| *e)?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
                 }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    .await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::buffered::decode(response),
+                    400u16..=499u16 => {
+                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
+                    }
+                    500u16..=599u16 => {
+                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }

@@ -37,6 +37,7 @@
 
 #![warn(missing_docs)]
 
+mod buffered;
 mod client;
 mod endpoints;
 pub mod error;

@@ -6,8 +6,9 @@
 //! in the in-memory copy handed to the generator, never in the file. They are
 //! listed in [`ALL`] and applied in that order.
 //!
-//! One more transform, [`CODE`], rewrites the generated *code*, for the one
-//! thing no document shape can ask of progenitor: see [`fixed_endpoint_urls`].
+//! The transforms of [`CODE`] rewrite the generated *code*, for what no
+//! document shape can ask of progenitor: see [`fixed_endpoint_urls`] and
+//! [`lean_send_futures`].
 //!
 //! What is *not* a document transform, but a generator setting in
 //! `codegen.rs`: the secret and identifier schemas, and the error envelope
@@ -60,15 +61,28 @@ pub struct CodeTransform {
 }
 
 /// Every code transform, in the order applied.
-pub const CODE: &[CodeTransform] = &[CodeTransform {
-    name: "fixed-endpoint-urls",
-    why: "progenitor formats `{baseurl}/path` into a String on every call, which reqwest then \
+pub const CODE: &[CodeTransform] = &[
+    CodeTransform {
+        name: "fixed-endpoint-urls",
+        why: "progenitor formats `{baseurl}/path` into a String on every call, which reqwest then \
           parses into a Url (scheme, host with IDNA, path). \
           For a path with no parameters, take the Url the client parsed once instead \
           (`client.inner.url(\"/path\")`, the inner type being `crate::Endpoints`); the paths \
           are listed in `FIXED_PATHS` for it to parse up front.",
-    apply: fixed_endpoint_urls,
-}];
+        apply: fixed_endpoint_urls,
+    },
+    CodeTransform {
+        name: "lean-send-futures",
+        why: "progenitor's `async fn send` keeps the builder, the body, the header map and the \
+          request alive in its future across every await, and awaits \
+          `ResponseValue::from_response`, a 944-byte future, to read a body the exec hook has \
+          already read: each call's boxed future was 1.8 KB, above glibc's per-thread cache \
+          (1 KB), so every call took the allocator's slow path. `send` now builds the request \
+          at once (boxed, so the future holds a pointer), awaits only the hooks, and decodes \
+          the body the exec hook kept (`crate::buffered::decode`) with the same outcomes.",
+        apply: lean_send_futures,
+    },
+];
 
 /// Applies every transform of [`CODE`] in order.
 pub fn apply_code(file: &mut syn::File) -> Result<(), String> {
@@ -177,6 +191,216 @@ pub fn fixed_endpoint_urls(file: &mut syn::File) -> Result<(), String> {
         pub const FIXED_PATHS: &[&str] = &[#(#paths),*];
     });
     Ok(())
+}
+
+/// Rewrites every builder's
+///
+/// ```text
+/// pub async fn send(self) -> R {
+///     let Self { client, .. } = self;
+///     <checks and request building, ending in `let mut request = ..;`>
+///     let info = OperationInfo { .. };
+///     client.pre(&mut request, &info).await?;
+///     let result = client.exec(request, &info).await;
+///     client.post(&result, &info).await?;
+///     let response = result?;
+///     match response.status().as_u16() { .. ResponseValue::from_response(response).await .. }
+/// }
+/// ```
+///
+/// into a `fn send(self) -> impl Future<Output = R> + use<'a>` that runs the
+/// checks and builds the request when called (their errors come out of the
+/// future, as before), boxes the request and its error so that the future
+/// holds two pointers, ends the request's scope once it is sent, and decodes
+/// with `crate::buffered::decode(response)`, which reads the body the exec
+/// hook kept instead of awaiting it again. The statements are moved as they
+/// are. Any other shape of `send`, or none at all, is an error.
+pub fn lean_send_futures(file: &mut syn::File) -> Result<(), String> {
+    use quote::ToTokens;
+    use syn::visit_mut::VisitMut;
+
+    struct Rewriter {
+        rewritten: usize,
+        error: Option<String>,
+    }
+
+    impl VisitMut for Rewriter {
+        fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
+            let lifetime = item.generics.lifetimes().next().map(|l| l.lifetime.clone());
+            let owner = item.self_ty.to_token_stream().to_string();
+            for impl_item in &mut item.items {
+                let syn::ImplItem::Fn(f) = impl_item else {
+                    continue;
+                };
+                if f.sig.ident != "send" {
+                    continue;
+                }
+                match rewrite_send(f, lifetime.as_ref()) {
+                    Ok(()) => self.rewritten += 1,
+                    Err(e) => {
+                        self.error.get_or_insert(format!("{owner}::send: {e}"));
+                    }
+                }
+            }
+        }
+    }
+
+    let mut rewriter = Rewriter {
+        rewritten: 0,
+        error: None,
+    };
+    rewriter.visit_file_mut(file);
+    if let Some(e) = rewriter.error {
+        return Err(format!("{e}; has progenitor's output changed?"));
+    }
+    if rewriter.rewritten == 0 {
+        return Err("no builder `send` found; has progenitor's output changed?".into());
+    }
+    Ok(())
+}
+
+fn squashed(tokens: &impl quote::ToTokens) -> String {
+    tokens
+        .to_token_stream()
+        .to_string()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+fn binds(stmt: &syn::Stmt, name: &str) -> bool {
+    let syn::Stmt::Local(local) = stmt else {
+        return false;
+    };
+    match &local.pat {
+        syn::Pat::Ident(i) => i.ident == name,
+        syn::Pat::Type(t) => matches!(&*t.pat, syn::Pat::Ident(i) if i.ident == name),
+        _ => false,
+    }
+}
+
+fn rewrite_send(f: &mut syn::ImplItemFn, lifetime: Option<&syn::Lifetime>) -> Result<(), String> {
+    if f.sig.asyncness.is_none() {
+        return Err("not an `async fn`".into());
+    }
+    if squashed(&f.sig.inputs) != "self" {
+        return Err("does not take `self` alone".into());
+    }
+    let lifetime = lifetime.ok_or("the builder has no lifetime parameter")?;
+    let syn::ReturnType::Type(_, output) = &f.sig.output else {
+        return Err("returns nothing".into());
+    };
+    // `Result<ResponseValue<T>, Error<E>>`: the error type, for the closure.
+    let error_type = match &**output {
+        syn::Type::Path(p) => p.path.segments.last().and_then(|s| match &s.arguments {
+            syn::PathArguments::AngleBracketed(a) if s.ident == "Result" && a.args.len() == 2 => {
+                match &a.args[1] {
+                    syn::GenericArgument::Type(t) => Some(t.clone()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }),
+        _ => None,
+    }
+    .ok_or("does not return `Result<_, _>`")?;
+
+    let stmts = &f.block.stmts;
+    let sent = stmts
+        .iter()
+        .position(|s| binds(s, "request"))
+        .ok_or("no `let mut request = ..;`")?;
+    let destructure = &stmts[0];
+    let is_destructure = matches!(destructure, syn::Stmt::Local(l)
+        if matches!(&l.pat, syn::Pat::Struct(p) if p.path.is_ident("Self"))
+        && l.init.as_ref().is_some_and(|i| squashed(&i.expr) == "self"));
+    if !is_destructure || sent == 0 {
+        return Err("does not begin with `let Self { .. } = self;`".into());
+    }
+    let prelude = &stmts[1..=sent];
+    let rest = &stmts[sent + 1..];
+    let expected = [
+        None,
+        Some("client.pre(&mutrequest,&info).await?;"),
+        Some("letresult=client.exec(request,&info).await;"),
+        Some("client.post(&result,&info).await?;"),
+        Some("letresponse=result?;"),
+    ];
+    let shape_ok = rest.len() == expected.len() + 1
+        && binds(&rest[0], "info")
+        && expected
+            .iter()
+            .zip(rest)
+            .all(|(want, stmt)| want.is_none_or(|w| squashed(stmt) == w))
+        && matches!(rest.last(), Some(syn::Stmt::Expr(_, None)));
+    if !shape_ok {
+        return Err("the statements after `let mut request` are not pre, exec, post, match".into());
+    }
+    let (info, post, response) = (&rest[0], &rest[3], &rest[4]);
+    let Some(syn::Stmt::Expr(tail, None)) = rest.last() else {
+        return Err("no tail expression".into());
+    };
+    let mut tail = tail.clone();
+    let decoded = decode_buffered(&mut tail);
+    if decoded == 0 {
+        return Err("no `ResponseValue::from_response(response).await` to replace".into());
+    }
+
+    let block: syn::Block = syn::parse_quote!({
+        #destructure
+        let prepared = (move || -> ::std::result::Result<::reqwest::Request, #error_type> {
+            #(#prelude)*
+            Ok(request)
+        })()
+        .map(::std::boxed::Box::new)
+        .map_err(::std::boxed::Box::new);
+        async move {
+            #info
+            // The request's scope ends before the answer is awaited.
+            let result = {
+                let mut request = *prepared.map_err(|e| *e)?;
+                client.pre(&mut request, &info).await?;
+                client.exec(request, &info)
+            }
+            .await;
+            #post
+            #response
+            #tail
+        }
+    });
+    f.sig.asyncness = None;
+    f.sig.output =
+        syn::parse_quote!(-> impl ::std::future::Future<Output = #output> + use<#lifetime>);
+    f.block = block;
+    Ok(())
+}
+
+/// Replaces `ResponseValue::from_response(x).await` with
+/// `crate::buffered::decode(x)` throughout `expr`; returns how many.
+fn decode_buffered(expr: &mut syn::Expr) -> usize {
+    use syn::visit_mut::VisitMut;
+
+    struct Replacer(usize);
+    impl VisitMut for Replacer {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            syn::visit_mut::visit_expr_mut(self, expr);
+            let syn::Expr::Await(awaited) = expr else {
+                return;
+            };
+            let syn::Expr::Call(call) = &*awaited.base else {
+                return;
+            };
+            if squashed(&call.func) != "ResponseValue::from_response" || call.args.len() != 1 {
+                return;
+            }
+            let response = &call.args[0];
+            *expr = syn::parse_quote!(crate::buffered::decode(#response));
+            self.0 += 1;
+        }
+    }
+    let mut replacer = Replacer(0);
+    replacer.visit_expr_mut(expr);
+    replacer.0
 }
 
 /// Applies every transform of [`ALL`] in order.
@@ -392,6 +616,94 @@ mod tests {
             ),
             "{out}"
         );
+    }
+
+    const SEND: &str = r#"
+        impl<'a> Token<'a> {
+            pub fn new(client: &'a super::Client) -> Self { Self { client, body: Ok(Default::default()) } }
+            pub async fn send(self) -> Result<ResponseValue<types::TokenResponse>, Error<crate::ErrorEnvelope>> {
+                let Self { client, body } = self;
+                let body = body.map_err(Error::InvalidRequest)?;
+                let url = client.inner.url("/v2/x").map_err(Error::InvalidRequest)?;
+                #[allow(unused_mut)]
+                let mut request = client.client.post(url).form_urlencoded(&body)?.build()?;
+                let info = OperationInfo { operation_id: "token" };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => ResponseValue::from_response(response).await,
+                    400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
+            }
+        }
+    "#;
+
+    fn lean(src: &str) -> Result<String, String> {
+        let mut file: syn::File = syn::parse_str(src).map_err(|e| e.to_string())?;
+        lean_send_futures(&mut file)?;
+        Ok(no_trailing_commas(&squash(&prettyplease::unparse(&file))))
+    }
+
+    /// prettyplease puts commas after last items when it breaks lines.
+    fn no_trailing_commas(s: &str) -> String {
+        s.replace(",)", ")").replace(",>", ">").replace(",}", "}")
+    }
+
+    #[test]
+    fn send_builds_the_request_at_once_and_decodes_the_kept_body() {
+        let out = lean(SEND).unwrap();
+        for needle in [
+            // Same output type, no longer an `async fn`, capturing only 'a.
+            "pub fn send(self) -> impl ::std::future::Future<Output = Result<ResponseValue<types::TokenResponse>, Error<crate::ErrorEnvelope>>> + use<'a> {",
+            "let Self { client, body } = self;",
+            // The checks and the request, moved as they were, run by the call.
+            "let prepared = (move || -> ::std::result::Result<::reqwest::Request, Error<crate::ErrorEnvelope>> {",
+            "let body = body.map_err(Error::InvalidRequest)?;",
+            "let mut request = client.client.post(url).form_urlencoded(&body)?.build()?; Ok(request) })()",
+            ".map(::std::boxed::Box::new).map_err(::std::boxed::Box::new);",
+            // The hooks in the same order; the request's scope ends before the await.
+            "async move { let info = OperationInfo { operation_id: \"token\" };",
+            "let result = { let mut request = *prepared.map_err(|e| *e)?; client.pre(&mut request, &info).await?; client.exec(request, &info) }.await;",
+            "client.post(&result, &info).await?; let response = result?;",
+            "200u16 => crate::buffered::decode(response),",
+            "Err(Error::ErrorResponse(crate::buffered::decode(response)?))",
+            "_ => Err(Error::UnexpectedResponse(response))",
+        ] {
+            assert!(
+                out.contains(&no_trailing_commas(&squash(needle))),
+                "missing {needle}\nin {out}"
+            );
+        }
+        assert!(!out.contains("from_response"), "{out}");
+        assert!(!out.contains("asyncfnsend"), "{out}");
+        // The other methods are left alone.
+        assert!(
+            has(&out, "pub fn new(client: &'a super::Client) -> Self"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_send_of_another_shape_is_an_error_not_left_as_is() {
+        // The hooks in another order.
+        let swapped = SEND.replace(
+            "client.post(&result, &info).await?;\n                let response = result?;",
+            "let response = result?;\n                client.post(&result, &info).await?;",
+        );
+        assert_ne!(swapped, SEND);
+        let err = lean(&swapped).unwrap_err();
+        assert!(err.contains("Token < 'a >::send"), "{err}");
+        assert!(err.contains("pre, exec, post, match"), "{err}");
+        // Nothing to decode.
+        let no_decode = SEND.replace("ResponseValue::from_response(response).await", "todo!()");
+        let err = lean(&no_decode).unwrap_err();
+        assert!(err.contains("from_response"), "{err}");
+        // No builder at all.
+        let err = lean("fn main() {}").unwrap_err();
+        assert!(err.contains("no builder `send` found"), "{err}");
     }
 
     #[test]
