@@ -300,6 +300,106 @@ async fn generated_authorize_sends_the_documented_query_and_surfaces_the_302() {
     mock.assert_calls_async(2).await;
 }
 
+/// The generated client used directly, not through the facade: the exec hook
+/// has read every body, and each still reaches the caller whole, whether
+/// decoded, streamed, or handed back as an unexpected answer.
+#[tokio::test]
+async fn generated_client_used_directly_gets_every_body_whole() {
+    use upstox_login_sdk::generated::{types, Error as G};
+
+    let server = MockServer::start_async().await;
+    let token = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v2/login/authorization/token")
+                .header("api-version", "2.0")
+                .body(token_form_body(""));
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(token_response());
+        })
+        .await;
+    let dialog = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v2/login/authorization/dialog");
+            then.status(200)
+                .header("content-type", "text/html")
+                .body("<html>login page</html>");
+        })
+        .await;
+    let logout = server
+        .mock_async(|when, then| {
+            when.method(DELETE)
+                .path("/v2/logout")
+                .header("authorization", format!("Bearer {ACCESS_TOKEN}"));
+            then.status(303)
+                .header("location", "https://example.com/")
+                .body("see elsewhere");
+        })
+        .await;
+    let client = client(&server.base_url());
+    let generated = client.generated();
+
+    let app = app();
+    let body = types::TokenRequest {
+        code: AuthorizationCode::new(CODE),
+        client_id: app.client_id().clone(),
+        client_secret: app.client_secret().clone(),
+        redirect_uri: app.redirect_uri().clone(),
+        grant_type: types::GrantType::AuthorizationCode,
+        refresh_extended_token: None,
+    };
+    let answer = generated
+        .token()
+        .body(body)
+        .send()
+        .await
+        .expect("decoded TokenResponse");
+    assert_eq!(answer.status().as_u16(), 200);
+    assert_eq!(answer.headers()["content-type"], "application/json");
+    assert_eq!(
+        answer
+            .into_inner()
+            .access_token
+            .as_ref()
+            .map(AccessToken::secret),
+        Some(ACCESS_TOKEN)
+    );
+
+    let page = generated
+        .authorize()
+        .response_type(types::ResponseType::Code)
+        .client_id(app.client_id().clone())
+        .redirect_uri(app.redirect_uri().clone())
+        .send()
+        .await
+        .expect("a 200 stream");
+    let mut stream = page.into_inner_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) =
+        std::future::poll_fn(|cx| futures_core::Stream::poll_next(stream.as_mut(), cx)).await
+    {
+        bytes.extend_from_slice(&chunk.expect("a chunk"));
+    }
+    assert_eq!(bytes, b"<html>login page</html>");
+
+    match generated
+        .logout()
+        .authorization(format!("Bearer {ACCESS_TOKEN}"))
+        .send()
+        .await
+    {
+        Err(G::UnexpectedResponse(r)) => {
+            assert_eq!(r.status().as_u16(), 303);
+            assert_eq!(r.text().await.expect("the body"), "see elsewhere");
+        }
+        other => panic!("expected the 303 back, got {other:?}"),
+    }
+    token.assert_calls_async(1).await;
+    dialog.assert_calls_async(1).await;
+    logout.assert_calls_async(1).await;
+}
+
 #[tokio::test]
 async fn base_url_with_a_path_prefix_and_trailing_slash() {
     let server = MockServer::start_async().await;

@@ -743,18 +743,19 @@ fn read_answer(
                 }
             })
             .is_ok();
-        // Hand the generated code a response over the bytes already read.
-        // Giving it the URL avoids reqwest parsing a placeholder one.
+        if in_facade {
+            // The facade reads the answer from `Observed`, and the generated
+            // code decodes the kept body or only reads the status: the
+            // response as it came, its body read, is all they need.
+            response.extensions_mut().insert(BufferedBody(body));
+            return Ok(response);
+        }
+        // Direct users of the generated client get a response over the bytes
+        // already read, for a stream or an unexpected answer to be read
+        // again. Giving it the URL avoids reqwest parsing a placeholder one.
         let url = response.url().clone();
         let version = response.version();
-        // The facade reads what it needs from `Observed`; the generated code
-        // would only clone the headers into a value nobody reads. Direct
-        // users of the generated client keep them all.
-        let headers = if in_facade {
-            reqwest::header::HeaderMap::new()
-        } else {
-            std::mem::take(response.headers_mut())
-        };
+        let headers = std::mem::take(response.headers_mut());
         let rebuilt = http::Response::builder()
             .status(status)
             .version(version)
