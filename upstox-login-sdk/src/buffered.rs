@@ -4,7 +4,9 @@
 //! the generated code sees it. The `lean-send-futures` code transform makes
 //! the generated `send` decode that body with [`decode`] instead of awaiting
 //! progenitor's `ResponseValue::from_response`, which would read it a second
-//! time through a large future.
+//! time through a large future. In a call of the facade the body is in the
+//! call's context ([`crate::client::kept_body`]); a call of the generated
+//! client made directly carries it on the response, as [`BufferedBody`].
 
 use bytes::Bytes;
 use progenitor_client::{Error, ResponseValue};
@@ -22,9 +24,15 @@ pub(crate) struct BufferedBody(pub(crate) Bytes);
 pub(crate) fn decode<T: serde::de::DeserializeOwned, E>(
     mut response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Error<E>> {
-    let Some(BufferedBody(body)) = response.extensions_mut().remove::<BufferedBody>() else {
+    let kept = crate::client::kept_body().or_else(|| {
+        response
+            .extensions_mut()
+            .remove::<BufferedBody>()
+            .map(|BufferedBody(body)| body)
+    });
+    let Some(body) = kept else {
         // Only the exec hook makes the responses the generated code sees,
-        // and it always attaches the body: this is a bug, not an answer.
+        // and it always keeps the body: this is a bug, not an answer.
         return Err(Error::Custom(
             "internal error: the answer's body was not kept by the exec hook".into(),
         ));

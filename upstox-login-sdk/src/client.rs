@@ -433,6 +433,16 @@ struct CallContext {
     observed: Mutex<Observed>,
 }
 
+/// The body the exec hook read for the facade call running on this task, if
+/// one is running: what [`crate::buffered::decode`] decodes then.
+pub(crate) fn kept_body() -> Option<Bytes> {
+    CALL.try_with(|c| match c.observed.lock() {
+        Ok(slot) => slot.body.clone(),
+        Err(poisoned) => poisoned.into_inner().body.clone(),
+    })
+    .ok()
+}
+
 /// What the exec hook saw of the answer, for errors that need it. Header
 /// values are kept as received (a cheap reference-counted copy) and turned
 /// into text only when an error asks.
@@ -745,9 +755,8 @@ fn read_answer(
             .is_ok();
         if in_facade {
             // The facade reads the answer from `Observed`, and the generated
-            // code decodes the kept body or only reads the status: the
-            // response as it came, its body read, is all they need.
-            response.extensions_mut().insert(BufferedBody(body));
+            // code decodes the body kept there (`kept_body`) or only reads the
+            // status: the response as it came, its body read, is all they need.
             return Ok(response);
         }
         // Direct users of the generated client get a response over the bytes

@@ -1427,9 +1427,9 @@ pub mod builder {
                     operation_id: "authorize",
                 };
                 let result = {
-                    let mut request = *prepared.map_err(|e| *e)?;
+                    let mut request = prepared.map_err(|e| *e)?;
                     client.pre(&mut request, &info).await?;
-                    client.exec(request, &info)
+                    client.exec(*request, &info)
                 }
                     .await;
                 client.post(&result, &info).await?;
@@ -1535,9 +1535,9 @@ pub mod builder {
                     operation_id: "token",
                 };
                 let result = {
-                    let mut request = *prepared.map_err(|e| *e)?;
+                    let mut request = prepared.map_err(|e| *e)?;
                     client.pre(&mut request, &info).await?;
-                    client.exec(request, &info)
+                    client.exec(*request, &info)
                 }
                     .await;
                 client.post(&result, &info).await?;
@@ -1662,9 +1662,9 @@ pub mod builder {
                     operation_id: "init_token_request_for_indie_user",
                 };
                 let result = {
-                    let mut request = *prepared.map_err(|e| *e)?;
+                    let mut request = prepared.map_err(|e| *e)?;
                     client.pre(&mut request, &info).await?;
-                    client.exec(request, &info)
+                    client.exec(*request, &info)
                 }
                     .await;
                 client.post(&result, &info).await?;
@@ -1754,9 +1754,9 @@ pub mod builder {
                     operation_id: "logout",
                 };
                 let result = {
-                    let mut request = *prepared.map_err(|e| *e)?;
+                    let mut request = prepared.map_err(|e| *e)?;
                     client.pre(&mut request, &info).await?;
-                    client.exec(request, &info)
+                    client.exec(*request, &info)
                 }
                     .await;
                 client.post(&result, &info).await?;

@@ -211,10 +211,11 @@ pub fn fixed_endpoint_urls(file: &mut syn::File) -> Result<(), String> {
 /// into a `fn send(self) -> impl Future<Output = R> + use<'a>` that runs the
 /// checks and builds the request when called (their errors come out of the
 /// future, as before), boxes the request and its error so that the future
-/// holds two pointers, ends the request's scope once it is sent, and decodes
-/// with `crate::buffered::decode(response)`, which reads the body the exec
-/// hook kept instead of awaiting it again. The statements are moved as they
-/// are. Any other shape of `send`, or none at all, is an error.
+/// holds a pointer until the request is sent, ends the request's scope once
+/// it is, and decodes with `crate::buffered::decode(response)`, which reads
+/// the body the exec hook kept instead of awaiting it again. The statements
+/// are moved as they are. Any other shape of `send`, or none at all, is an
+/// error.
 pub fn lean_send_futures(file: &mut syn::File) -> Result<(), String> {
     use quote::ToTokens;
     use syn::visit_mut::VisitMut;
@@ -356,11 +357,12 @@ fn rewrite_send(f: &mut syn::ImplItemFn, lifetime: Option<&syn::Lifetime>) -> Re
         .map_err(::std::boxed::Box::new);
         async move {
             #info
-            // The request's scope ends before the answer is awaited.
+            // The request stays boxed until it is sent, and its scope ends
+            // before the answer is awaited.
             let result = {
-                let mut request = *prepared.map_err(|e| *e)?;
+                let mut request = prepared.map_err(|e| *e)?;
                 client.pre(&mut request, &info).await?;
-                client.exec(request, &info)
+                client.exec(*request, &info)
             }
             .await;
             #post
@@ -666,7 +668,7 @@ mod tests {
             ".map(::std::boxed::Box::new).map_err(::std::boxed::Box::new);",
             // The hooks in the same order; the request's scope ends before the await.
             "async move { let info = OperationInfo { operation_id: \"token\" };",
-            "let result = { let mut request = *prepared.map_err(|e| *e)?; client.pre(&mut request, &info).await?; client.exec(request, &info) }.await;",
+            "let result = { let mut request = prepared.map_err(|e| *e)?; client.pre(&mut request, &info).await?; client.exec(*request, &info) }.await;",
             "client.post(&result, &info).await?; let response = result?;",
             "200u16 => crate::buffered::decode(response),",
             "Err(Error::ErrorResponse(crate::buffered::decode(response)?))",
