@@ -19,7 +19,7 @@ pub(crate) struct BufferedBody(pub(crate) Bytes);
 /// What `ResponseValue::from_response` does, on the body already read: the
 /// status and headers kept, the body decoded as JSON, a body that is not `T`
 /// reported as `InvalidResponsePayload` with its bytes.
-// The same signature as `ResponseValue::from_response`, which it replaces.
+// The result type of `ResponseValue::from_response`, which it replaces.
 #[allow(clippy::result_large_err)]
 pub(crate) fn decode<T: serde::de::DeserializeOwned, E>(
     mut response: reqwest::Response,
