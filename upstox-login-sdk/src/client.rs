@@ -398,10 +398,7 @@ impl LoginClient {
             observed: Mutex::new(Observed::default()),
         });
         let result = CALL.scope(ctx.clone(), call).await;
-        let observed = match ctx.observed.lock() {
-            Ok(mut o) => std::mem::take(&mut *o),
-            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
-        };
+        let observed = std::mem::take(&mut *ctx.observed());
         match result {
             Ok(value) => {
                 if let Some(reason) = unasked_encoding(&observed) {
@@ -433,14 +430,20 @@ struct CallContext {
     observed: Mutex<Observed>,
 }
 
+impl CallContext {
+    /// What the exec hook saw. A panic while it was held cannot leave it
+    /// half-written (it is replaced whole), so a poisoned lock is used as is.
+    fn observed(&self) -> std::sync::MutexGuard<'_, Observed> {
+        self.observed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// The body the exec hook read for the facade call running on this task, if
 /// one is running: what [`crate::buffered::decode`] decodes then.
 pub(crate) fn kept_body() -> Option<Bytes> {
-    CALL.try_with(|c| match c.observed.lock() {
-        Ok(slot) => slot.body.clone(),
-        Err(poisoned) => poisoned.into_inner().body.clone(),
-    })
-    .ok()
+    CALL.try_with(|c| c.observed().body.clone()).ok()
 }
 
 /// What the exec hook saw of the answer, for errors that need it. Header
@@ -738,11 +741,7 @@ fn read_answer(
         };
         let in_facade = CALL
             .try_with(|c| {
-                let mut slot = match c.observed.lock() {
-                    Ok(slot) => slot,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
-                *slot = Observed {
+                *c.observed() = Observed {
                     status: status.as_u16(),
                     content_type,
                     content_encoding,
