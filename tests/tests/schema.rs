@@ -66,3 +66,25 @@ fn error_envelope_schema() {
         {"error_code": "UDAPI100069", "message": "m", "property_path": null, "invalid_value": 3}]})));
     assert!(!v.is_valid(&json!({"errors": "UDAPI100069"})));
 }
+
+/// The hand-written newtypes describe themselves: secrets are strings marked
+/// `password` (so schema-driven UIs and docs mask them), the redirect URI a
+/// `uri`, and `ClientId`, not a secret, a plain string.
+#[test]
+fn secret_newtypes_are_password_strings() {
+    let request = serde_json::to_value(schema_for!(TokenRequest)).expect("schema serializes");
+    let password = json!({"type": "string", "format": "password"});
+    for name in ["ClientSecret", "AuthorizationCode"] {
+        assert_eq!(request["$defs"][name], password, "{name}");
+    }
+    assert_eq!(
+        request["$defs"]["RedirectUri"],
+        json!({"type": "string", "format": "uri"})
+    );
+    assert_eq!(request["$defs"]["ClientId"]["type"], "string");
+    assert_eq!(request["$defs"]["ClientId"].get("format"), None);
+    let response = serde_json::to_value(schema_for!(TokenResponse)).expect("schema serializes");
+    for name in ["AccessToken", "ExtendedToken", "RefreshToken"] {
+        assert_eq!(response["$defs"][name], password, "{name}");
+    }
+}

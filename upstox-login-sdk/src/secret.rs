@@ -50,24 +50,15 @@ macro_rules! secret_type {
         impl Eq for $name {}
 
         impl schemars::JsonSchema for $name {
-            fn schema_name() -> String {
-                stringify!($name).to_string()
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
             }
 
-            fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
-                string_schema(Some("password"))
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({"type": "string", "format": "password"})
             }
         }
     };
-}
-
-fn string_schema(format: Option<&str>) -> schemars::schema::Schema {
-    schemars::schema::SchemaObject {
-        instance_type: Some(schemars::schema::InstanceType::String.into()),
-        format: format.map(str::to_string),
-        ..Default::default()
-    }
-    .into()
 }
 
 secret_type!(
@@ -183,12 +174,12 @@ impl std::hash::Hash for RedirectUri {
 }
 
 impl schemars::JsonSchema for RedirectUri {
-    fn schema_name() -> String {
-        "RedirectUri".to_string()
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RedirectUri".into()
     }
 
-    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
-        string_schema(Some("uri"))
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "format": "uri"})
     }
 }
 
