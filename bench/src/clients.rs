@@ -176,6 +176,20 @@ pub mod raw {
             Self::new(base_url, reqwest::Client::new())
         }
 
+        /// `reqwest::Client::new()` with exactly one of the SDK's settings
+        /// added, to find out which of them cost or save time per call.
+        pub fn default_plus(base_url: &str, setting: Setting) -> Result<Self, String> {
+            let builder = reqwest::Client::builder();
+            let builder = match setting {
+                Setting::Timeout => builder.timeout(upstox_login_sdk::DEFAULT_TIMEOUT),
+                Setting::NoRetries => {
+                    builder.retry(reqwest::retry::never().max_retries_per_request(0))
+                }
+            };
+            let client = builder.build().map_err(|e| e.to_string())?;
+            Ok(Self::new(base_url, client))
+        }
+
         fn new(base_url: &str, client: reqwest::Client) -> Self {
             Raw {
                 client,
@@ -231,6 +245,66 @@ pub mod raw {
             } else {
                 Err(format!("logout: unexpected answer {body:?}"))
             }
+        }
+    }
+}
+
+/// One of the SDK's `reqwest` settings, added alone to `Client::new()`.
+///
+/// Only the two with a cost per call are here: the total timeout (reqwest
+/// arms a timer for every call) and the retry policy (reqwest's default
+/// keeps a copy of every request in case it retries it). The others (connect
+/// timeout, no redirects, user agent, `TCP_NODELAY`, reqwest's default too)
+/// act only when connecting, on a redirect, or add one header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    /// `.timeout(DEFAULT_TIMEOUT)`.
+    Timeout,
+    /// `.retry(never().max_retries_per_request(0))`.
+    NoRetries,
+}
+
+/// Any of the Rust clients, chosen by name ([`RUST_CLIENTS`],
+/// [`PAIRED_CLIENTS`]).
+#[derive(Clone)]
+pub enum Rust {
+    /// upstox-login-sdk's facade.
+    Sdk(crate::sdk::Sdk),
+    /// Raw reqwest, with some client settings.
+    Raw(raw::Raw),
+}
+
+impl Rust {
+    /// The client called `name` (`sdk`, `reqwest`, `reqwest-default`,
+    /// `reqwest-default+timeout`, `reqwest-default+no-retries`).
+    pub fn by_name(name: &str, base_url: &str) -> Result<Self, String> {
+        Ok(match name {
+            "sdk" => Rust::Sdk(crate::sdk::Sdk::new(base_url)?),
+            "reqwest" => Rust::Raw(raw::Raw::with_sdk_settings(base_url)?),
+            "reqwest-default" => Rust::Raw(raw::Raw::default_client(base_url)),
+            "reqwest-default+timeout" => {
+                Rust::Raw(raw::Raw::default_plus(base_url, Setting::Timeout)?)
+            }
+            "reqwest-default+no-retries" => {
+                Rust::Raw(raw::Raw::default_plus(base_url, Setting::NoRetries)?)
+            }
+            other => return Err(format!("unknown client {other:?}")),
+        })
+    }
+}
+
+impl BenchClient for Rust {
+    async fn token(&self, code: String) -> Result<(), String> {
+        match self {
+            Rust::Sdk(c) => c.token(code).await,
+            Rust::Raw(c) => c.token(code).await,
+        }
+    }
+
+    async fn logout(&self) -> Result<(), String> {
+        match self {
+            Rust::Sdk(c) => c.logout().await,
+            Rust::Raw(c) => c.logout().await,
         }
     }
 }
@@ -380,22 +454,49 @@ pub async fn run<C: BenchClient>(
     }
 }
 
-/// The Rust clients of a paired run, in report order.
-pub const PAIRED_CLIENTS: [&str; 3] = ["sdk", "reqwest", "reqwest-default"];
+/// The Rust clients run in separate processes, in report order.
+pub const RUST_CLIENTS: [&str; 3] = ["sdk", "reqwest", "reqwest-default"];
 
-/// Rounds of a paired run by default: a multiple of the 6 orders in which
-/// the three clients can take their turns, so each order comes equally often.
-pub const PAIRED_ROUNDS: usize = 42;
-
-/// The 6 orders of the three clients; round `r` uses `ORDERS[r % 6]`.
-const ORDERS: [[usize; 3]; 6] = [
-    [0, 1, 2],
-    [1, 2, 0],
-    [2, 0, 1],
-    [0, 2, 1],
-    [2, 1, 0],
-    [1, 0, 2],
+/// The Rust clients of a paired run, in report order: [`RUST_CLIENTS`], then
+/// `Client::new()` with one [`Setting`] of the SDK's each.
+pub const PAIRED_CLIENTS: [&str; 5] = [
+    "sdk",
+    "reqwest",
+    "reqwest-default",
+    "reqwest-default+timeout",
+    "reqwest-default+no-retries",
 ];
+
+/// Rounds of a paired run by default: a multiple of the [`orders`] of the
+/// clients' turns, so each order comes equally often.
+pub const PAIRED_ROUNDS: usize = 40;
+
+/// The orders in which `n` clients take their turns, round `r` using
+/// `orders(n)[r % len]`: a Williams design (a balanced Latin square; for an
+/// odd `n` with each row also reversed), so every client takes every place
+/// equally often and follows every other client directly equally often.
+/// No client's rate then gains or loses from always going first or always
+/// coming after the same other one.
+pub fn orders(n: usize) -> Vec<Vec<usize>> {
+    let first: Vec<usize> = (0..n)
+        .map(|j| match j {
+            0 => 0,
+            j if j % 2 == 1 => j.div_ceil(2),
+            j => n - j / 2,
+        })
+        .collect();
+    let mut rows: Vec<Vec<usize>> = (0..n)
+        .map(|k| first.iter().map(|c| (c + k) % n).collect())
+        .collect();
+    if n % 2 == 1 {
+        let reversed: Vec<Vec<usize>> = rows
+            .iter()
+            .map(|r| r.iter().rev().copied().collect())
+            .collect();
+        rows.extend(reversed);
+    }
+    rows
+}
 
 /// What a paired run reports (one JSON line): every client's rate in every
 /// block, blocks of one round back to back in one process.
@@ -418,37 +519,33 @@ pub struct PairedOutcome {
     pub first_error: Option<String>,
 }
 
-/// The three Rust clients in one process, each with its own connection,
-/// taking turns: `rounds` rounds of `block` sequential calls each, going
-/// through all six orders (so no client always follows the same other one). Whatever the machine does meanwhile (another
-/// process, frequency changes, the host) lands on all three alike, so the
-/// ratio of two clients' rates within a round is far steadier than that of
-/// two separate processes minutes apart.
+/// The Rust clients in one process, each with its own connection, taking
+/// turns: `rounds` rounds of `block` sequential calls each, in the
+/// [`orders`] (so no client always goes first or follows the same other
+/// one). Whatever the machine does meanwhile (another process, frequency
+/// changes, the host) lands on all of them alike, so the ratio of two
+/// clients' rates within a round is far steadier than that of two separate
+/// processes minutes apart.
 pub async fn paired(
-    sdk: impl BenchClient,
-    raw: impl BenchClient,
-    raw_default: impl BenchClient,
+    clients: &[Rust],
     names: (&str, Workload),
     rounds: usize,
     block: usize,
     warmup: usize,
 ) -> PairedOutcome {
     let (runtime, workload) = names;
-    let mut rates = vec![Vec::with_capacity(rounds); PAIRED_CLIENTS.len()];
-    let mut cpu_us = vec![Vec::with_capacity(rounds); PAIRED_CLIENTS.len()];
+    let mut rates = vec![Vec::with_capacity(rounds); clients.len()];
+    let mut cpu_us = vec![Vec::with_capacity(rounds); clients.len()];
+    let orders = orders(clients.len());
     let mut failures = Tally::with_capacity(0);
     let mut next = 0;
     // Round 0 is the untimed warm-up.
     for round in 0..=rounds {
         let n = if round == 0 { warmup } else { block };
-        for which in ORDERS[round % ORDERS.len()] {
+        for &which in &orders[round % orders.len()] {
             let cpu_before = process_cpu_seconds();
             let started = Instant::now();
-            let tally = match which {
-                0 => sequential(&sdk, workload, next, n).await,
-                1 => sequential(&raw, workload, next, n).await,
-                _ => sequential(&raw_default, workload, next, n).await,
-            };
+            let tally = sequential(&clients[which], workload, next, n).await;
             let elapsed = started.elapsed().as_secs_f64();
             let cpu = match (cpu_before, process_cpu_seconds()) {
                 (Some(a), Some(b)) => (b - a) * 1e6 / n.max(1) as f64,
@@ -494,17 +591,42 @@ mod tests {
     }
 
     #[test]
-    fn paired_orders_are_the_six_permutations_equally_often() {
-        let mut seen: Vec<[usize; 3]> = ORDERS.to_vec();
-        seen.sort_unstable();
-        seen.dedup();
-        assert_eq!(seen.len(), 6);
-        assert!(ORDERS.iter().all(|o| {
-            let mut o = *o;
-            o.sort_unstable();
-            o == [0, 1, 2]
-        }));
-        assert_eq!(PAIRED_ROUNDS % ORDERS.len(), 0);
+    fn paired_orders_are_balanced() {
+        for n in 1..=6 {
+            let rows = orders(n);
+            assert_eq!(rows.len(), if n % 2 == 1 { 2 * n } else { n }, "n={n}");
+            // Every row is an order of all n clients.
+            for row in &rows {
+                let mut sorted = row.clone();
+                sorted.sort_unstable();
+                assert_eq!(sorted, (0..n).collect::<Vec<_>>(), "n={n}: {row:?}");
+            }
+            // Every client in every place equally often.
+            for place in 0..n {
+                let mut count = vec![0; n];
+                rows.iter().for_each(|r| count[r[place]] += 1);
+                assert!(count.iter().all(|&c| c == count[0]), "n={n} place {place}");
+            }
+            // Every client directly after every other equally often.
+            let mut after = vec![vec![0; n]; n];
+            for r in &rows {
+                r.windows(2).for_each(|w| after[w[0]][w[1]] += 1);
+            }
+            let pairs: Vec<i32> = (0..n)
+                .flat_map(|a| (0..n).filter(move |&b| b != a).map(move |b| (a, b)))
+                .map(|(a, b)| after[a][b])
+                .collect();
+            assert!(pairs.iter().all(|&c| c == pairs[0]), "n={n}: {after:?}");
+        }
+        assert_eq!(PAIRED_ROUNDS % orders(PAIRED_CLIENTS.len()).len(), 0);
+    }
+
+    #[test]
+    fn every_client_name_builds() {
+        for name in PAIRED_CLIENTS {
+            assert!(Rust::by_name(name, "http://127.0.0.1:9").is_ok(), "{name}");
+        }
+        assert!(Rust::by_name("curl", "http://127.0.0.1:9").is_err());
     }
 
     #[test]

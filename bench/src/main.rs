@@ -1,7 +1,8 @@
 //! `upstox-login-bench`: the benchmark harness behind `cargo xtask bench`.
 //!
 //! ```text
-//! upstox-login-bench client --client sdk|reqwest|reqwest-default --runtime current_thread|multi_thread
+//! upstox-login-bench client --client sdk|reqwest|reqwest-default|reqwest-default+timeout|reqwest-default+no-retries
+//!                           --runtime current_thread|multi_thread
 //!                           --workload token_seq|logout_seq|token_64
 //!                           --n N [--warmup W] --base-url http://127.0.0.1:PORT
 //! upstox-login-bench paired --runtime current_thread|multi_thread
@@ -11,7 +12,7 @@
 //! ```
 //!
 //! `client` runs one workload with one Rust client and prints one JSON line;
-//! `paired` runs the three Rust clients taking turns in one process (see
+//! `paired` runs the Rust clients taking turns in one process (see
 //! [`clients::paired`]) and prints one JSON line;
 //! `orchestrate` runs wrk and every client (Rust, Python, Node) against the
 //! stand-in server that `bench/run.sh` started, and writes `BENCHMARKS.md`.
@@ -24,7 +25,8 @@ use std::process::ExitCode;
 
 use clients::{Outcome, Workload};
 
-const USAGE: &str = "usage: upstox-login-bench client --client sdk|reqwest|reqwest-default \
+const USAGE: &str = "usage: upstox-login-bench client \
+--client sdk|reqwest|reqwest-default|reqwest-default+timeout|reqwest-default+no-retries \
 --runtime current_thread|multi_thread --workload token_seq|logout_seq|token_64 \
 --n N [--warmup W] --base-url URL\n       upstox-login-bench paired \
 --runtime current_thread|multi_thread --workload token_seq|logout_seq --rounds R --block B \
@@ -119,21 +121,8 @@ fn client_main(args: &[String]) -> Result<(), String> {
 
     let names = (client, runtime);
     let outcome: Outcome = rt.block_on(async {
-        match client {
-            "reqwest" => {
-                let c = clients::raw::Raw::with_sdk_settings(&base_url)?;
-                Ok(clients::run(c, names, workload, n, warmup).await)
-            }
-            "reqwest-default" => {
-                let c = clients::raw::Raw::default_client(&base_url);
-                Ok(clients::run(c, names, workload, n, warmup).await)
-            }
-            "sdk" => {
-                let c = sdk::Sdk::new(&base_url)?;
-                Ok(clients::run(c, names, workload, n, warmup).await)
-            }
-            other => Err(format!("unknown client {other:?}")),
-        }
+        let c = clients::Rust::by_name(client, &base_url)?;
+        Ok::<_, String>(clients::run(c, names, workload, n, warmup).await)
     })?;
     let failed = format!("{} of {}", outcome.failed, outcome.n);
     report(
@@ -193,18 +182,11 @@ fn paired_main(args: &[String]) -> Result<(), String> {
     let base_url = flags.req("base-url")?.trim_end_matches('/').to_string();
     let rt = runtime_of(runtime)?;
     let outcome = rt.block_on(async {
-        Ok::<_, String>(
-            clients::paired(
-                sdk::Sdk::new(&base_url)?,
-                clients::raw::Raw::with_sdk_settings(&base_url)?,
-                clients::raw::Raw::default_client(&base_url),
-                (runtime, workload),
-                rounds,
-                block,
-                warmup,
-            )
-            .await,
-        )
+        let clients = clients::PAIRED_CLIENTS
+            .iter()
+            .map(|name| clients::Rust::by_name(name, &base_url))
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok::<_, String>(clients::paired(&clients, (runtime, workload), rounds, block, warmup).await)
     })?;
     let failed = outcome.failed.to_string();
     report(

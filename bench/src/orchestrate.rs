@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::clients::{Outcome, PairedOutcome, Workload, IN_FLIGHT, PAIRED_CLIENTS, PAIRED_ROUNDS};
+use crate::clients::{
+    Outcome, PairedOutcome, Workload, IN_FLIGHT, PAIRED_CLIENTS, PAIRED_ROUNDS, RUST_CLIENTS,
+};
 use crate::Flags;
 
 const HELP: &str =
@@ -23,7 +25,7 @@ const HELP: &str =
   --n-official N       timed calls per Python/Node run (default 5000)
   --warmup W           untimed calls before each run (default 500)
   --rounds R           repeat every run R times, report the median (default 3)
-  --paired-rounds R    rounds of the one-process Rust comparison (default 42)
+  --paired-rounds R    rounds of the one-process Rust comparison (default 40)
   --paired-block B     calls per client per round in it (default 1000)
   --wrk-secs S         duration of each wrk run (default 5)
   --out FILE           where to write the report (default ROOT/BENCHMARKS.md)
@@ -153,7 +155,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         warmup: flags.num("warmup", if smoke { 20 } else { 500 })?,
         rounds: flags.num("rounds", if smoke { 1 } else { 3 })?.max(1),
         paired_rounds: flags
-            .num("paired-rounds", if smoke { 6 } else { PAIRED_ROUNDS })?
+            .num("paired-rounds", if smoke { 10 } else { PAIRED_ROUNDS })?
             .max(1),
         paired_block: flags
             .num("paired-block", if smoke { 50 } else { 1000 })?
@@ -332,7 +334,7 @@ fn specs(cfg: &Config, exe: &str) -> Vec<Spec> {
     let mut specs = Vec::new();
     for workload in Workload::ALL {
         for runtime in ["current_thread", "multi_thread"] {
-            for client in PAIRED_CLIENTS {
+            for client in RUST_CLIENTS {
                 specs.push(Spec {
                     client,
                     runtime,
@@ -399,7 +401,8 @@ fn specs(cfg: &Config, exe: &str) -> Vec<Spec> {
     specs
 }
 
-/// One paired run: the three Rust clients taking turns in one process.
+/// One paired run: the Rust clients ([`PAIRED_CLIENTS`]) taking turns in one
+/// process.
 struct Paired {
     runtime: &'static str,
     workload: Workload,
@@ -436,6 +439,15 @@ impl Paired {
         let mut v = o.cpu_us.get(c)?.clone();
         quartiles(&mut v).map(|(_, m, _)| m)
     }
+}
+
+/// Where `name` is in [`PAIRED_CLIENTS`] (out of range if it is not there,
+/// which a test rules out for the names used).
+fn at(name: &str) -> usize {
+    PAIRED_CLIENTS
+        .iter()
+        .position(|c| *c == name)
+        .unwrap_or(usize::MAX)
 }
 
 /// (first quartile, median, third quartile), interpolated between the
@@ -1570,13 +1582,17 @@ fn render(
         s,
         "Separate processes minutes apart see different machines: on this one, the same client's rate varies by \
          10–30% from run to run (the min–max column above), more than the differences being measured. So the \
-         three Rust clients also run in one process, each with its own connection, taking turns: {} rounds of {} \
-         sequential calls per client, going through all six orders of the three, after {} untimed calls each. \
-         Whatever disturbs a round disturbs all three, so the ratio of two clients' rates within a round varies \
-         far less than their rates do (compare the quartiles below with the min–max column above). \
-         Shown: the median over the rounds of that per-round ratio, with its first and third quartiles, and \
-         each client's median CPU time (user + system) per call.\n",
-        cfg.paired_rounds, cfg.paired_block, cfg.warmup
+         Rust clients also run in one process, each with its own connection, taking turns: {} rounds of {} \
+         sequential calls per client, after {} untimed calls each. The order of the turns changes from round to \
+         round ({} orders, a balanced Latin square): each client goes in each place, and directly after each \
+         other client, equally often. Whatever disturbs a round disturbs them all, so the ratio of two clients' \
+         rates within a round varies far less than their rates do (compare the quartiles below with the min–max \
+         column above). Shown: the median over the rounds of that per-round ratio, with its first and third \
+         quartiles, and each client's median CPU time (user + system) per call.\n",
+        cfg.paired_rounds,
+        cfg.paired_block,
+        cfg.warmup,
+        crate::clients::orders(PAIRED_CLIENTS.len()).len()
     );
     let _ = writeln!(
         s,
@@ -1614,6 +1630,48 @@ fn render(
                 e.replace('|', "/")
             );
         }
+    }
+    let _ = writeln!(s);
+
+    let _ = writeln!(s, "### Which of the SDK's client settings matter\n");
+    const DEFAULT: &str = "reqwest-default";
+    const TIMEOUT: &str = "reqwest-default+timeout";
+    const NO_RETRIES: &str = "reqwest-default+no-retries";
+    let _ = writeln!(
+        s,
+        "The same rounds also ran `reqwest::Client::new()` with one of the SDK's settings added: its total \
+         timeout (`.timeout({:?})`: reqwest arms a timer for every call), or its retry policy (`.retry(never())`: \
+         reqwest's default keeps a copy of every request in case it retries it). The SDK's other settings act \
+         only when connecting (connect timeout; `TCP_NODELAY`, reqwest's default too), on a redirect (none \
+         followed) or add one header (user agent). Above 1.00x, the setting makes `Client::new()` faster.\n",
+        upstox_login_sdk::DEFAULT_TIMEOUT
+    );
+    let _ = writeln!(
+        s,
+        "| workload | runtime | + timeout / `Client::new()` (Q1–Q3) | + no retries / `Client::new()` (Q1–Q3) | all SDK settings / `Client::new()` (Q1–Q3) | SDK / (`Client::new()` + timeout) (Q1–Q3) | CPU µs/call: `Client::new()` | + timeout | + no retries | all SDK settings |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for p in paired {
+        let cell = |r: Option<(f64, f64, f64)>| {
+            r.map_or_else(
+                || "FAILED".to_string(),
+                |(q1, m, q3)| format!("{m:.2}x ({q1:.2}–{q3:.2})"),
+            )
+        };
+        let cpu = |c: usize| p.cpu_us(c).map_or("?".into(), |r| format!("{r:.1}"));
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            p.workload.name(),
+            p.runtime,
+            cell(p.ratio(at(TIMEOUT), at(DEFAULT))),
+            cell(p.ratio(at(NO_RETRIES), at(DEFAULT))),
+            cell(p.ratio(at("reqwest"), at(DEFAULT))),
+            cell(p.ratio(at("sdk"), at(TIMEOUT))),
+            cpu(at(DEFAULT)),
+            cpu(at(TIMEOUT)),
+            cpu(at(NO_RETRIES)),
+            cpu(at("reqwest"))
+        );
     }
     let _ = writeln!(s);
 
@@ -1932,6 +1990,21 @@ mod tests {
         };
         assert_eq!(c.per_call(one, 10.0).ir, 90.0);
         assert_eq!(Counts::parse("==1== Collected : 1000\n"), None);
+    }
+
+    #[test]
+    fn the_report_finds_every_client_it_names() {
+        for name in [
+            "sdk",
+            "reqwest",
+            "reqwest-default",
+            "reqwest-default+timeout",
+            "reqwest-default+no-retries",
+        ] {
+            assert!(at(name) < PAIRED_CLIENTS.len(), "{name}");
+        }
+        assert_eq!(at("sdk"), 0, "the paired table reads the SDK at 0");
+        assert_eq!(&PAIRED_CLIENTS[..3], &RUST_CLIENTS[..]);
     }
 
     #[test]
