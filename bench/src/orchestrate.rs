@@ -817,15 +817,16 @@ struct ColdBuild {
     note: String,
 }
 
-/// A fresh application depending only on upstox-login-sdk by path, built with
-/// its own target dir (so nothing is reused), after an untimed `cargo fetch`.
-/// The SDK feature sets whose cold build is measured: the default, and the
-/// quicker-building ring TLS provider.
-/// One cold build: (label, extra dependency keys, whether to move
+/// One cold build of a fresh application depending only on upstox-login-sdk
+/// by path, built with its own target dir (so nothing is reused), after an
+/// untimed `cargo fetch`: (label, extra dependency keys, whether to move
 /// `idna_adapter` off the workspace lock's 1.1 (unicode-rs) to its newest
 /// 1.x (ICU4X), as an application that does not pin it gets).
 type ColdVariant = (&'static str, &'static str, bool);
 
+/// The SDK feature sets whose cold build is measured: the default (with
+/// `idna_adapter` as locked here and as Cargo picks it), the quicker-building
+/// ring TLS provider, and no TLS at all.
 const COLD_VARIANTS: &[ColdVariant] = &[
     (
         "default features (rustls with aws-lc-rs), `idna_adapter` 1.1 as in the workspace's lock file",
@@ -841,6 +842,14 @@ const COLD_VARIANTS: &[ColdVariant] = &[
         "default features, `idna_adapter` left to Cargo (1.2, ICU4X): an application that does not pin it",
         "",
         true,
+    ),
+    (
+        "`default-features = false, features = [\"loopback\"]`, `idna_adapter` 1.1: no TLS at all, so no use \
+         against Upstox (https only); shown to separate the SDK's own build cost from its TLS stack's \
+         (progenitor-client turns reqwest's TLS off, so a generated client builds without TLS unless a TLS \
+         feature is added)",
+        ", default-features = false, features = [\"loopback\"]",
+        false,
     ),
 ];
 
@@ -975,6 +984,78 @@ fn cold_build_in(
 /// Timed calls of the long callgrind run.
 const CALLGRIND_CALLS: usize = 2000;
 
+/// (what it is, whether a function of the profile belongs to it).
+type Part = (&'static str, fn(&str) -> bool);
+
+/// Parts of a call whose instructions are counted on their own, with
+/// everything they call ("inclusive"), by `callgrind_annotate`: (what it is,
+/// whether a function of the profile belongs to it). Names are matched as
+/// `callgrind_annotate` prints them (`file:function`).
+const PARTS: [Part; 7] = [
+    (
+        "reqwest building the request and handing it to hyper (`Client::execute_request`)",
+        |f| f.ends_with("reqwest::async_impl::client::Client::execute_request"),
+    ),
+    (
+        "… of which reqwest's redirect layer re-parsing the request's URL (`TowerRedirectPolicy::on_request`, with `Policy::none()` too)",
+        |f| f.contains("reqwest::redirect::TowerRedirectPolicy as ") && f.ends_with(">::on_request"),
+    ),
+    (
+        "URL parsing, all callers (`url::Url::parse`; reqwest parses each request's URL twice)",
+        |f| f.ends_with("url::ParseOptions::parse"),
+    ),
+    (
+        "hyper's HTTP/1 connection task (writing the request, reading and parsing the answer)",
+        |f| f.ends_with("hyper::proto::h1::dispatch::Dispatcher<D,Bs,I,T>::poll_catch"),
+    ),
+    (
+        "JSON decoding (`serde_json`)",
+        |f| f.ends_with("serde_json::de::from_trait"),
+    ),
+    (
+        "the memory allocator (glibc `malloc`, `free`, `realloc`, `calloc`)",
+        |f| {
+            ["malloc.c:malloc", "malloc.c:free", "malloc.c:realloc", "malloc.c:calloc"]
+                .iter()
+                .any(|n| f.ends_with(n))
+        },
+    ),
+    (
+        "copying memory (`memcpy`, `memmove`)",
+        |f| f.contains(":__memcpy_") || f.contains(":__memmove_"),
+    ),
+];
+
+/// Inclusive instructions of each of [`PARTS`], from the output of
+/// `callgrind_annotate --inclusive=yes --show=Ir`: lines like
+/// `28,473,555 (13.17%)  ???:url::ParseOptions::parse [/path/to/binary]`.
+fn parts_of(annotated: &str) -> [f64; PARTS.len()] {
+    let mut sums = [0.0; PARTS.len()];
+    for line in annotated.lines() {
+        let line = line.trim_start();
+        let Some((count, rest)) = line.split_once(' ') else {
+            continue;
+        };
+        let Ok(count) = count.replace(',', "").parse::<f64>() else {
+            continue;
+        };
+        let Some((_, function)) = rest.split_once("%)") else {
+            continue;
+        };
+        let function = function.trim();
+        let function = match function.rfind(" [") {
+            Some(at) if function.ends_with(']') => &function[..at],
+            _ => function,
+        };
+        for (sum, (_, belongs)) in sums.iter_mut().zip(PARTS.iter()) {
+            if belongs(function) {
+                *sum += count;
+            }
+        }
+    }
+    sums
+}
+
 struct Callgrind {
     workload: Workload,
     sdk: Option<Counts>,
@@ -994,6 +1075,9 @@ struct Counts {
     ll_misses: f64,
     /// Mispredicted branches (conditional + indirect), simulated.
     mispredicts: f64,
+    /// Inclusive instructions of each of [`PARTS`], when
+    /// `callgrind_annotate` could read the profile.
+    parts: Option<[f64; PARTS.len()]>,
 }
 
 impl Counts {
@@ -1016,6 +1100,7 @@ impl Counts {
             d1_misses: sum(&["D1mr", "D1mw"])?,
             ll_misses: sum(&["ILmr", "DLmr", "DLmw"])?,
             mispredicts: sum(&["Bcm", "Bim"])?,
+            parts: None,
         })
     }
 
@@ -1026,6 +1111,12 @@ impl Counts {
             d1_misses: (self.d1_misses - one.d1_misses) / calls,
             ll_misses: (self.ll_misses - one.ll_misses) / calls,
             mispredicts: (self.mispredicts - one.mispredicts) / calls,
+            parts: match (self.parts, one.parts) {
+                (Some(many), Some(one)) => {
+                    Some(std::array::from_fn(|i| (many[i] - one[i]) / calls))
+                }
+                _ => None,
+            },
         }
     }
 }
@@ -1063,8 +1154,17 @@ fn callgrind_per_call(cfg: &Config, exe: &str) -> Vec<Callgrind> {
         if !out.status.success() {
             return Err(format!("(valgrind run failed: {})", out.status));
         }
-        Counts::parse(&String::from_utf8_lossy(&out.stderr))
-            .ok_or_else(|| "(no counts in valgrind's output)".to_string())
+        let mut counts = Counts::parse(&String::from_utf8_lossy(&out.stderr))
+            .ok_or_else(|| "(no counts in valgrind's output)".to_string())?;
+        counts.parts = Command::new("callgrind_annotate")
+            .args(["--inclusive=yes", "--show=Ir", "--threshold=100"])
+            .arg(&out_file)
+            .stdin(Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| parts_of(&String::from_utf8_lossy(&o.stdout)));
+        Ok(counts)
     };
     let per_call = |client: &str, workload: Workload| -> Result<Counts, String> {
         let one = instructions(client, workload, 1)?;
@@ -1892,6 +1992,42 @@ fn render(
             }
         }
         let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "Where those instructions go: some parts of a call, each counted with everything it calls \
+             (`callgrind_annotate --inclusive=yes` on the same runs, per call as above), so rows overlap. The \
+             parts are the same code in both clients: what the SDK adds is the rest (its generated and \
+             hand-written layers), and what no client on reqwest can shed is in them.\n"
+        );
+        for c in callgrind {
+            let (Some(sdk), Some(raw)) = (c.sdk, c.reqwest) else {
+                continue;
+            };
+            let (Some(sdk_parts), Some(raw_parts)) = (sdk.parts, raw.parts) else {
+                let _ = writeln!(
+                    s,
+                    "{}: `callgrind_annotate` did not run.\n",
+                    c.workload.name()
+                );
+                continue;
+            };
+            let _ = writeln!(
+                s,
+                "| {}: part of a call | SDK | raw reqwest (SDK settings) | share of the SDK's instructions |\n|---|---:|---:|---:|",
+                c.workload.name()
+            );
+            let _ = writeln!(s, "| all | {:.0} | {:.0} | 100% |", sdk.ir, raw.ir);
+            for (i, (label, _)) in PARTS.iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    "| {label} | {:.0} | {:.0} | {:.0}% |",
+                    sdk_parts[i],
+                    raw_parts[i],
+                    100.0 * sdk_parts[i] / sdk.ir.max(1.0)
+                );
+            }
+            let _ = writeln!(s);
+        }
     }
 
     let _ = writeln!(s, "## Build cost\n");
@@ -1969,6 +2105,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn parts_are_summed_from_callgrind_annotate_lines() {
+        let annotated = "\
+--------------------------------------------------------------------------------
+Ir                    file:function
+--------------------------------------------------------------------------------
+216,273,569 (100.0%)  PROGRAM TOTALS
+ 37,208,963 (17.20%)  ???:reqwest::async_impl::client::Client::execute_request [/x/bench]
+ 28,473,555 (13.17%)  ???:url::ParseOptions::parse [/x/bench]
+ 16,832,607 ( 7.78%)  ???:<reqwest::redirect::TowerRedirectPolicy as tower_http::follow_redirect::policy::Policy<reqwest::async_impl::body::Body,reqwest::error::Error>>::on_request [/x/bench]
+ 28,910,264 (13.37%)  ???:hyper::proto::h1::dispatch::Dispatcher<D,Bs,I,T>::poll_catch [/x/bench]
+ 30,109,770 (13.92%)  ???:serde_json::de::from_trait [/x/bench]
+ 15,109,069 ( 6.99%)  ./malloc/./malloc/malloc.c:free [/lib/libc.so.6]
+ 13,656,118 ( 6.31%)  ./malloc/./malloc/malloc.c:malloc [/lib/libc.so.6]
+  2,322,710 ( 1.07%)  ./malloc/./malloc/malloc.c:malloc_consolidate [/lib/libc.so.6]
+ 16,302,933 ( 7.54%)  ./string/../sysdeps/x86_64/multiarch/memmove-vec-unaligned-erms.S:__memcpy_avx_unaligned_erms [/lib/libc.so.6]
+     30,015 ( 0.01%)  ???:core::ptr::drop_in_place<upstox_login_sdk::client::read_answer::{{closure}}> [/x/bench]
+";
+        let parts = parts_of(annotated);
+        assert_eq!(
+            parts,
+            [
+                37_208_963.0,
+                16_832_607.0,
+                28_473_555.0,
+                28_910_264.0,
+                30_109_770.0,
+                // malloc_consolidate runs inside malloc and free: not added again.
+                15_109_069.0 + 13_656_118.0,
+                16_302_933.0,
+            ]
+        );
+    }
+
+    #[test]
     fn callgrind_summary_is_read_by_event_name() {
         let stderr = "==1== Events    : Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw Bc Bcm Bi Bim\n\
                       ==1== Collected : 1000 0 0 1 20 30 2 3 4 0 50 0 6\n";
@@ -1979,7 +2149,8 @@ mod tests {
                 ir: 1000.0,
                 d1_misses: 50.0,
                 ll_misses: 9.0,
-                mispredicts: 56.0
+                mispredicts: 56.0,
+                parts: None,
             }
         );
         let one = Counts {
@@ -1987,6 +2158,7 @@ mod tests {
             d1_misses: 10.0,
             ll_misses: 1.0,
             mispredicts: 6.0,
+            parts: None,
         };
         assert_eq!(c.per_call(one, 10.0).ir, 90.0);
         assert_eq!(Counts::parse("==1== Collected : 1000\n"), None);
