@@ -439,6 +439,19 @@ impl Paired {
         let mut v = o.cpu_us.get(c)?.clone();
         quartiles(&mut v).map(|(_, m, _)| m)
     }
+
+    /// [`ratio`](Self::ratio) as a table cell: `0.97x (0.94–1.01)`.
+    fn ratio_cell(&self, a: usize, b: usize) -> String {
+        self.ratio(a, b).map_or_else(
+            || "FAILED".to_string(),
+            |(q1, m, q3)| format!("{m:.2}x ({q1:.2}–{q3:.2})"),
+        )
+    }
+
+    /// [`cpu_us`](Self::cpu_us) as a table cell.
+    fn cpu_cell(&self, c: usize) -> String {
+        self.cpu_us(c).map_or("?".into(), |r| format!("{r:.1}"))
+    }
 }
 
 /// Where `name` is in [`PAIRED_CLIENTS`] (out of range if it is not there,
@@ -1703,14 +1716,8 @@ fn render(
         "| workload | runtime | SDK calls/s | reqwest calls/s | `Client::new()` calls/s | SDK / reqwest (Q1–Q3) | SDK / `Client::new()` (Q1–Q3) | CPU µs/call: SDK | reqwest | `Client::new()` |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for p in paired {
-        let cell = |r: Option<(f64, f64, f64)>| {
-            r.map_or_else(
-                || "FAILED".to_string(),
-                |(q1, m, q3)| format!("{m:.2}x ({q1:.2}–{q3:.2})"),
-            )
-        };
         let rate = |c: usize| p.rate(c).map_or("?".into(), |r| format!("{r:.0}"));
-        let cpu = |c: usize| p.cpu_us(c).map_or("?".into(), |r| format!("{r:.1}"));
+        let (cell, cpu) = (|a, b| p.ratio_cell(a, b), |c| p.cpu_cell(c));
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -1719,8 +1726,8 @@ fn render(
             rate(0),
             rate(1),
             rate(2),
-            cell(p.ratio(0, 1)),
-            cell(p.ratio(0, 2)),
+            cell(0, 1),
+            cell(0, 2),
             cpu(0),
             cpu(1),
             cpu(2)
@@ -1755,22 +1762,16 @@ fn render(
         "| workload | runtime | + timeout / `Client::new()` (Q1–Q3) | + no retries / `Client::new()` (Q1–Q3) | all SDK settings / `Client::new()` (Q1–Q3) | SDK / (`Client::new()` + timeout) (Q1–Q3) | CPU µs/call: `Client::new()` | + timeout | + no retries | all SDK settings |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for p in paired {
-        let cell = |r: Option<(f64, f64, f64)>| {
-            r.map_or_else(
-                || "FAILED".to_string(),
-                |(q1, m, q3)| format!("{m:.2}x ({q1:.2}–{q3:.2})"),
-            )
-        };
-        let cpu = |c: usize| p.cpu_us(c).map_or("?".into(), |r| format!("{r:.1}"));
+        let (cell, cpu) = (|a, b| p.ratio_cell(a, b), |c| p.cpu_cell(c));
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             p.workload.name(),
             p.runtime,
-            cell(p.ratio(at(TIMEOUT), at(DEFAULT))),
-            cell(p.ratio(at(NO_RETRIES), at(DEFAULT))),
-            cell(p.ratio(at("reqwest"), at(DEFAULT))),
-            cell(p.ratio(at("sdk"), at(TIMEOUT))),
+            cell(at(TIMEOUT), at(DEFAULT)),
+            cell(at(NO_RETRIES), at(DEFAULT)),
+            cell(at("reqwest"), at(DEFAULT)),
+            cell(at("sdk"), at(TIMEOUT)),
             cpu(at(DEFAULT)),
             cpu(at(TIMEOUT)),
             cpu(at(NO_RETRIES)),
