@@ -295,3 +295,58 @@ async fn an_indie_client_id_that_would_change_the_path_is_refused() {
         );
     }
 }
+
+/// Every builder of the generated client, with every secret it can hold
+/// set, prints none of them in `Debug` (the `redacted-builder-debug` code
+/// transform covers `logout`'s `Bearer` header; the others hold newtypes).
+#[test]
+fn generated_builders_debug_hides_every_secret() {
+    use upstox_login_sdk::generated::types::{IndieUserTokenRequest, TokenRequest};
+    use upstox_login_sdk::{AuthorizationCode, ClientSecret, Endpoints};
+    let base = "https://api.upstox.com";
+    let http = LoginClient::builder()
+        .http_client_builder()
+        .and_then(|b| {
+            b.build()
+                .map_err(|e| upstox_login_sdk::Error::InvalidInput(e.to_string()))
+        })
+        .unwrap();
+    let client = upstox_login_sdk::generated::Client::new_with_client(
+        base,
+        http,
+        Endpoints::new(base).unwrap(),
+    );
+    let app = upstox_login_tests::app();
+    let shown = [
+        format!(
+            "{:?}",
+            client.logout().authorization("Bearer sekrit-access-token")
+        ),
+        format!(
+            "{:?}",
+            client.token().body(TokenRequest {
+                code: AuthorizationCode::new("sekrit-code"),
+                client_id: app.client_id().clone(),
+                client_secret: ClientSecret::new("sekrit-client-secret"),
+                redirect_uri: app.redirect_uri().clone(),
+                grant_type: upstox_login_sdk::generated::types::GrantType::AuthorizationCode,
+                refresh_extended_token: None,
+            })
+        ),
+        format!(
+            "{:?}",
+            client
+                .init_token_request_for_indie_user()
+                .client_id(app.client_id().clone())
+                .body(IndieUserTokenRequest {
+                    client_id: Some(app.client_id().clone()),
+                    client_secret: ClientSecret::new("sekrit-client-secret"),
+                    otp_verification_disabled: None,
+                })
+        ),
+    ];
+    for s in &shown {
+        assert!(!s.contains("sekrit"), "{s}");
+        assert!(s.contains("redacted"), "{s}");
+    }
+}

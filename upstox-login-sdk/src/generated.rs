@@ -5,7 +5,9 @@
 // - bearer-as-header: progenitor ignores security schemes; an operation that requires HTTP bearer auth gets an explicit required `Authorization` header parameter instead, so the token is given per call and never baked into the client.
 // Transforms applied to the generated code (same file):
 // - fixed-endpoint-urls: progenitor formats `{baseurl}/path` into a String on every call, which reqwest then parses into a Url (scheme, host with IDNA, path). For a path with no parameters, take the Url the client parsed once instead (`client.inner.url("/path")`, the inner type being `crate::Endpoints`); the paths are listed in `FIXED_PATHS` for it to parse up front.
-// - lean-send-futures: progenitor's `async fn send` keeps the builder, the body, the header map and the request alive in its future across every await, and awaits `ResponseValue::from_response`, a 944-byte future, to read a body the exec hook has already read: each call's boxed future was 1.8 KB, above glibc's per-thread cache (1 KB), so every call took the allocator's slow path. `send` now builds the request at once (boxed, so the future holds a pointer), awaits only the hooks, and decodes the body the exec hook kept (`crate::buffered::decode`) with the same outcomes.
+// - lean-send-futures: progenitor's `async fn send` keeps the builder, the body, the header map and the request alive in its future across every await, and awaits `ResponseValue::from_response`, a 944-byte future, to read a body the exec hook has already read: each call's boxed future was 1.8 KB, above glibc's per-thread cache (1 KB), so every call took the allocator's slow path. `send` now builds the request at once (boxed, so the future holds a pointer), awaits only the hooks, and decodes the body the exec hook kept (`crate::buffered::decode`); every status arm must be a shape known to be right once the body is read. Checks, conversion and serialisation now run when `send` is called, not at the first poll.
+// - redacted-builder-debug: a builder holding a secret as a plain string (`Logout`'s `authorization`, `Bearer <access token>`) derived `Debug`, which printed it. Those builders get a hand-shaped `Debug` instead that shows the field as `[redacted]` (or its conversion error); the fields are listed in `SECRET_BUILDER_FIELDS`.
+// - no-unconfigured-client: progenitor's `Client::new(baseurl)` builds a `reqwest::Client` with `unwrap()` and reqwest's default redirect policy, which follows a `307`/`308` answer to the token exchange and sends the client secret and code again to wherever `Location` points. It is removed: a client of the generated code is made with `new_with_client` from `LoginClientBuilder::http_client_builder()`, which follows no redirect.
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -1141,21 +1143,6 @@ pub struct Client {
     pub(crate) inner: crate::Endpoints,
 }
 impl Client {
-    /// Create a new client.
-    ///
-    /// `baseurl` is the base URL provided to the internal
-    /// `reqwest::Client`, and should include a scheme and hostname,
-    /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::Endpoints) -> Self {
-        #[cfg(not(target_arch = "wasm32"))]
-        let client = {
-            let dur = ::std::time::Duration::from_secs(15u64);
-            reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
-        };
-        #[cfg(target_arch = "wasm32")]
-        let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap(), inner)
-    }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
     ///
@@ -1685,10 +1672,21 @@ pub mod builder {
     /**Builder for [`Client::logout`]
 
 [`Client::logout`]: super::Client::logout*/
-    #[derive(Debug, Clone)]
+    #[derive(Clone)]
     pub struct Logout<'a> {
         client: &'a super::Client,
         authorization: Result<::std::string::String, String>,
+    }
+    impl<'a> ::std::fmt::Debug for Logout<'a> {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Logout")
+                .field("client", &self.client)
+                .field(
+                    "authorization",
+                    &self.authorization.as_ref().map(|_| "[redacted]"),
+                )
+                .finish()
+        }
     }
     impl<'a> Logout<'a> {
         pub fn new(client: &'a super::Client) -> Self {

@@ -79,10 +79,33 @@ pub const CODE: &[CodeTransform] = &[
           already read: each call's boxed future was 1.8 KB, above glibc's per-thread cache \
           (1 KB), so every call took the allocator's slow path. `send` now builds the request \
           at once (boxed, so the future holds a pointer), awaits only the hooks, and decodes \
-          the body the exec hook kept (`crate::buffered::decode`) with the same outcomes.",
+          the body the exec hook kept (`crate::buffered::decode`); every status arm must be a \
+          shape known to be right once the body is read. Checks, conversion and serialisation \
+          now run when `send` is called, not at the first poll.",
         apply: lean_send_futures,
     },
+    CodeTransform {
+        name: "redacted-builder-debug",
+        why: "a builder holding a secret as a plain string (`Logout`'s `authorization`, \
+          `Bearer <access token>`) derived `Debug`, which printed it. Those builders get a \
+          hand-shaped `Debug` instead that shows the field as `[redacted]` (or its conversion \
+          error); the fields are listed in `SECRET_BUILDER_FIELDS`.",
+        apply: redacted_builder_debug,
+    },
+    CodeTransform {
+        name: "no-unconfigured-client",
+        why: "progenitor's `Client::new(baseurl)` builds a `reqwest::Client` with `unwrap()` and \
+          reqwest's default redirect policy, which follows a `307`/`308` answer to the token \
+          exchange and sends the client secret and code again to wherever `Location` points. \
+          It is removed: a client of the generated code is made with `new_with_client` from \
+          `LoginClientBuilder::http_client_builder()`, which follows no redirect.",
+        apply: no_unconfigured_client,
+    },
 ];
+
+/// The builder fields that hold a secret as a plain string, by builder:
+/// `redacted-builder-debug` redacts them in `Debug`.
+pub const SECRET_BUILDER_FIELDS: &[(&str, &str)] = &[("Logout", "authorization")];
 
 /// Applies every transform of [`CODE`] in order.
 pub fn apply_code(file: &mut syn::File) -> Result<(), String> {
@@ -116,10 +139,10 @@ pub fn fixed_endpoint_urls(file: &mut syn::File) -> Result<(), String> {
             syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
         )?;
         let mut args = args.into_iter();
-        let (Some(syn::Expr::Lit(lit)), Some(base), None) = (args.next(), args.next(), args.next())
-        else {
+        let (Some(syn::Expr::Lit(lit)), Some(base)) = (args.next(), args.next()) else {
             return Ok(None);
         };
+        let extra: Vec<syn::Expr> = args.collect();
         let syn::Lit::Str(template) = &lit.lit else {
             return Ok(None);
         };
@@ -130,15 +153,34 @@ pub fn fixed_endpoint_urls(file: &mut syn::File) -> Result<(), String> {
                 && matches!(&*f.base, syn::Expr::Path(p) if p.path.is_ident("client"))
         );
         let template = template.value();
-        match template.strip_prefix("{}") {
-            Some(path)
-                if base_is_client_baseurl
-                    && path.starts_with('/')
-                    && !path.contains(['{', '}']) =>
-            {
-                Ok(Some(path.to_string()))
+        // `format!("{}/path", client.baseurl)`, or the same path passed as
+        // a second argument: `format!("{}{}", client.baseurl, "/path")`.
+        let path = match (template.as_str(), extra.as_slice()) {
+            (t, []) => t.strip_prefix("{}").map(str::to_string),
+            (
+                "{}{}",
+                [syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(path),
+                    ..
+                })],
+            ) => Some(path.value()),
+            _ => None,
+        };
+        Ok(path.filter(|path| {
+            base_is_client_baseurl && path.starts_with('/') && !path.contains(['{', '}'])
+        }))
+    }
+
+    /// Any fixed-path `format!` the rewrite did not reach (a binding not
+    /// named `url`, a typed one): an error, so that none is left parsing
+    /// its URL on every call unnoticed.
+    struct Leftovers(Vec<String>);
+
+    impl VisitMut for Leftovers {
+        fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+            if let Ok(Some(path)) = fixed_path(mac) {
+                self.0.push(path);
             }
-            _ => Ok(None),
         }
     }
 
@@ -183,6 +225,15 @@ pub fn fixed_endpoint_urls(file: &mut syn::File) -> Result<(), String> {
                     has progenitor's output changed?"
                 .into(),
         );
+    }
+    let mut leftovers = Leftovers(Vec::new());
+    leftovers.visit_file_mut(file);
+    if !leftovers.0.is_empty() {
+        return Err(format!(
+            "a fixed path formatted in a shape the rewrite does not know: {:?}; \
+             has progenitor's output changed?",
+            leftovers.0
+        ));
     }
     let paths = &rewriter.paths;
     file.items.push(syn::parse_quote! {
@@ -329,6 +380,7 @@ fn rewrite_send(f: &mut syn::ImplItemFn, lifetime: Option<&syn::Lifetime>) -> Re
     ];
     let shape_ok = rest.len() == expected.len() + 1
         && binds(&rest[0], "info")
+        && squashed(&rest[0]).starts_with("letinfo=OperationInfo{")
         && expected
             .iter()
             .zip(rest)
@@ -346,6 +398,7 @@ fn rewrite_send(f: &mut syn::ImplItemFn, lifetime: Option<&syn::Lifetime>) -> Re
     if decoded == 0 {
         return Err("no `ResponseValue::from_response(response).await` to replace".into());
     }
+    known_arms(&tail)?;
 
     let block: syn::Block = syn::parse_quote!({
         #destructure
@@ -377,6 +430,46 @@ fn rewrite_send(f: &mut syn::ImplItemFn, lifetime: Option<&syn::Lifetime>) -> Re
     Ok(())
 }
 
+/// Checks that the rewritten tail is `match response.status().as_u16() { .. }`
+/// and that every arm is a shape whose meaning is known once the exec hook
+/// has read the body: decode the kept body (as the answer, or as the error
+/// answer), hand the response on as a stream or as unexpected (the hook put
+/// the body back on it), or nothing. Anything else, an `.await` left in
+/// particular (it would read a body already read), is an error.
+fn known_arms(tail: &syn::Expr) -> Result<(), String> {
+    const KNOWN: [&str; 5] = [
+        "crate::buffered::decode(response)",
+        "Err(Error::ErrorResponse(crate::buffered::decode(response)?))",
+        "Ok(ResponseValue::stream(response))",
+        "Ok(ResponseValue::empty(response))",
+        "Err(Error::UnexpectedResponse(response))",
+    ];
+    let syn::Expr::Match(m) = tail else {
+        return Err("the tail is not a `match`".into());
+    };
+    if squashed(&m.expr) != "response.status().as_u16()" {
+        return Err("the tail does not match on `response.status().as_u16()`".into());
+    }
+    for arm in &m.arms {
+        let mut body = &*arm.body;
+        // `{ expr }` is the same as `expr`.
+        while let syn::Expr::Block(b) = body {
+            match b.block.stmts.as_slice() {
+                [syn::Stmt::Expr(inner, None)] if b.label.is_none() => body = inner,
+                _ => break,
+            }
+        }
+        let shape = squashed(body);
+        if !KNOWN
+            .iter()
+            .any(|k| squashed(&syn::parse_str::<syn::Expr>(k).ok()) == shape)
+        {
+            return Err(format!("an arm of unknown shape: `{shape}`"));
+        }
+    }
+    Ok(())
+}
+
 /// Replaces `ResponseValue::from_response(x).await` with
 /// `crate::buffered::decode(x)` throughout `expr`; returns how many.
 fn decode_buffered(expr: &mut syn::Expr) -> usize {
@@ -403,6 +496,136 @@ fn decode_buffered(expr: &mut syn::Expr) -> usize {
     let mut replacer = Replacer(0);
     replacer.visit_expr_mut(expr);
     replacer.0
+}
+
+/// Replaces the derived `Debug` of each builder named in
+/// [`SECRET_BUILDER_FIELDS`] with one that prints those fields as
+/// `Ok("[redacted]")` (or their conversion error, which holds no value) and
+/// the others as derived. A listed builder or field that is missing, a field
+/// that is not a `Result`, or a builder without a derived `Debug` is an
+/// error.
+pub fn redacted_builder_debug(file: &mut syn::File) -> Result<(), String> {
+    let mut builders: Vec<&str> = SECRET_BUILDER_FIELDS.iter().map(|(b, _)| *b).collect();
+    builders.dedup();
+    for builder in builders {
+        let secret: Vec<&str> = SECRET_BUILDER_FIELDS
+            .iter()
+            .filter(|(b, _)| *b == builder)
+            .map(|(_, f)| *f)
+            .collect();
+        let items = items_holding_struct(&mut file.items, builder)
+            .ok_or_else(|| format!("no `struct {builder}` found"))?;
+        let at = items
+            .iter()
+            .position(|i| matches!(i, syn::Item::Struct(s) if s.ident == builder))
+            .ok_or_else(|| format!("no `struct {builder}` found"))?;
+        let syn::Item::Struct(item) = &mut items[at] else {
+            return Err(format!("no `struct {builder}` found"));
+        };
+        let mut had_debug = false;
+        for attr in &mut item.attrs {
+            if !attr.path().is_ident("derive") {
+                continue;
+            }
+            let derives = attr
+                .parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                )
+                .map_err(|e| format!("`{builder}`'s derive: {e}"))?;
+            let kept: Vec<&syn::Path> = derives.iter().filter(|p| !p.is_ident("Debug")).collect();
+            had_debug |= kept.len() < derives.len();
+            *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+        }
+        if !had_debug {
+            return Err(format!("`{builder}` does not derive `Debug`"));
+        }
+        let syn::Fields::Named(fields) = &item.fields else {
+            return Err(format!("`{builder}` has no named fields"));
+        };
+        let mut shown = Vec::new();
+        for name in &secret {
+            let field = fields
+                .named
+                .iter()
+                .find(|f| f.ident.as_ref().is_some_and(|i| i == name))
+                .ok_or_else(|| format!("`{builder}` has no field `{name}`"))?;
+            if !squashed(&field.ty).starts_with("Result<") {
+                return Err(format!("`{builder}::{name}` is not a `Result`"));
+            }
+        }
+        for field in &fields.named {
+            let Some(ident) = &field.ident else { continue };
+            let label = ident.to_string();
+            shown.push(if secret.contains(&label.as_str()) {
+                quote::quote!(.field(#label, &self.#ident.as_ref().map(|_| "[redacted]")))
+            } else {
+                quote::quote!(.field(#label, &self.#ident))
+            });
+        }
+        let name = &item.ident;
+        let label = name.to_string();
+        let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
+        let debug: syn::Item = syn::parse_quote! {
+            impl #impl_generics ::std::fmt::Debug for #name #ty_generics #where_clause {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.debug_struct(#label) #(#shown)* .finish()
+                }
+            }
+        };
+        items.insert(at + 1, debug);
+    }
+    Ok(())
+}
+
+/// The item list (the file's, or a module's) that holds `struct name`.
+fn items_holding_struct<'a>(
+    items: &'a mut Vec<syn::Item>,
+    name: &str,
+) -> Option<&'a mut Vec<syn::Item>> {
+    if items
+        .iter()
+        .any(|i| matches!(i, syn::Item::Struct(s) if s.ident == name))
+    {
+        return Some(items);
+    }
+    items.iter_mut().find_map(|i| match i {
+        syn::Item::Mod(syn::ItemMod {
+            content: Some((_, inner)),
+            ..
+        }) => items_holding_struct(inner, name),
+        _ => None,
+    })
+}
+
+/// Removes `Client::new`, progenitor's constructor that makes its own
+/// `reqwest::Client` (with `unwrap()`, redirects followed). Exactly one
+/// `impl Client` must have it, next to `new_with_client`.
+pub fn no_unconfigured_client(file: &mut syn::File) -> Result<(), String> {
+    let mut removed = 0;
+    for item in &mut file.items {
+        let syn::Item::Impl(imp) = item else { continue };
+        if imp.trait_.is_some() || squashed(&imp.self_ty) != "Client" {
+            continue;
+        }
+        let has = |imp: &syn::ItemImpl, name: &str| {
+            imp.items
+                .iter()
+                .any(|i| matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == name))
+        };
+        if !(has(imp, "new") && has(imp, "new_with_client")) {
+            continue;
+        }
+        imp.items
+            .retain(|i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
+        removed += 1;
+    }
+    match removed {
+        1 => Ok(()),
+        n => Err(format!(
+            "expected one `impl Client` with `new` and `new_with_client`, found {n}; \
+             has progenitor's output changed?"
+        )),
+    }
 }
 
 /// Applies every transform of [`ALL`] in order.
@@ -577,7 +800,9 @@ mod tests {
             }
             async fn b(client: &Client, id: &str) {
                 let url = format!("{}/v3/request/{}", client.baseurl, encode_path(id),);
-                let other = format!("{}/v2/x", client.baseurl,);
+            }
+            async fn e(client: &Client) {
+                let url = format!("{}{}", client.baseurl, "/v2/e");
             }
             async fn c(client: &Client) {
                 let url = format!("{}/v2/login/authorization/token", client.baseurl);
@@ -599,7 +824,7 @@ mod tests {
             has(&out, r#"client.inner.url("/v2/login/authorization/token")"#),
             "{out}"
         );
-        // A path with a parameter, or a binding not named `url`, is left alone.
+        // A path with a parameter is left alone.
         assert!(
             has(
                 &out,
@@ -608,14 +833,16 @@ mod tests {
             "{out}"
         );
         assert!(
-            has(&out, r#"let other = format!("{}/v2/x", client.baseurl,);"#),
+            has(
+                &out,
+                r#"let url = client.inner.url("/v2/e").map_err(Error::InvalidRequest)?;"#
+            ),
             "{out}"
         );
         assert!(
-            has(
-                &out,
-                r#"pub const FIXED_PATHS: &[&str] = &["/v2/logout", "/v2/login/authorization/token"];"#
-            ),
+            no_trailing_commas(&out).contains(&squash(
+                r#"pub const FIXED_PATHS: &[&str] = &["/v2/logout", "/v2/e", "/v2/login/authorization/token"];"#
+            )),
             "{out}"
         );
     }
@@ -651,7 +878,10 @@ mod tests {
 
     /// prettyplease puts commas after last items when it breaks lines.
     fn no_trailing_commas(s: &str) -> String {
-        s.replace(",)", ")").replace(",>", ">").replace(",}", "}")
+        s.replace(",)", ")")
+            .replace(",>", ">")
+            .replace(",}", "}")
+            .replace(",]", "]")
     }
 
     #[test]
@@ -722,5 +952,118 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("has progenitor's output changed"), "{err}");
+    }
+
+    #[test]
+    fn a_fixed_path_the_rewrite_cannot_reach_is_an_error() {
+        for leftover in [
+            r#"let other = format!("{}/v2/x", client.baseurl,);"#,
+            r#"let url: String = format!("{}/v2/x", client.baseurl,);"#,
+            r#"let other = format!("{}{}", client.baseurl, "/v2/x");"#,
+        ] {
+            let err = rewrite(&format!(
+                r#"
+                fn a(client: &Client) {{ let url = format!("{{}}/v2/logout", client.baseurl,); }}
+                fn b(client: &Client) {{ {leftover} }}
+                "#
+            ))
+            .unwrap_err();
+            assert!(err.contains(r#"["/v2/x"]"#), "{leftover}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_arm_of_unknown_shape_is_an_error() {
+        for arm in [
+            // An await left would read a body the exec hook already read.
+            "201u16 => ResponseValue::upgrade(response).await,",
+            "202u16 => Ok(ResponseValue::new(response.bytes().await?, status, headers)),",
+            "203u16 => todo!(),",
+        ] {
+            let src = SEND.replace(
+                "_ => Err(Error::UnexpectedResponse(response)),",
+                &format!("{arm}\n_ => Err(Error::UnexpectedResponse(response)),"),
+            );
+            assert_ne!(src, SEND);
+            let err = lean(&src).unwrap_err();
+            assert!(err.contains("an arm of unknown shape"), "{arm}: {err}");
+        }
+        // The known shapes, braced or not, pass.
+        let src = SEND.replace(
+            "_ => Err(Error::UnexpectedResponse(response)),",
+            "201u16 => { Ok(ResponseValue::stream(response)) }\n204u16 => Ok(ResponseValue::empty(response)),\n_ => { Err(Error::UnexpectedResponse(response)) }",
+        );
+        assert!(lean(&src).is_ok());
+        // `info` must be the operation's.
+        let src = SEND.replace(
+            "let info = OperationInfo { operation_id: \"token\" };",
+            "let info = other();",
+        );
+        assert!(lean(&src).unwrap_err().contains("pre, exec, post, match"));
+    }
+
+    const BUILDERS: &str = r#"
+        pub mod builder {
+            #[derive(Debug, Clone)]
+            pub struct Logout<'a> {
+                client: &'a super::Client,
+                authorization: Result<::std::string::String, String>,
+            }
+            impl<'a> Logout<'a> {
+                pub fn new(client: &'a super::Client) -> Self { todo!() }
+            }
+        }
+        pub struct Client { baseurl: String }
+        impl Client {
+            pub fn new(baseurl: &str) -> Self { todo!() }
+            pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self { todo!() }
+        }
+        impl Client {
+            pub fn logout(&self) -> builder::Logout<'_> { todo!() }
+        }
+    "#;
+
+    #[test]
+    fn secret_builder_fields_get_a_redacting_debug() {
+        let mut file: syn::File = syn::parse_str(BUILDERS).unwrap();
+        redacted_builder_debug(&mut file).unwrap();
+        let out = no_trailing_commas(&squash(&prettyplease::unparse(&file)));
+        for needle in [
+            "#[derive(Clone)] pub struct Logout<'a>",
+            "impl<'a> ::std::fmt::Debug for Logout<'a> {",
+            r#"f.debug_struct("Logout").field("client", &self.client).field("authorization", &self.authorization.as_ref().map(|_| "[redacted]")).finish()"#,
+        ] {
+            assert!(
+                out.contains(&no_trailing_commas(&squash(needle))),
+                "missing {needle}\nin {out}"
+            );
+        }
+        // A listed builder without a derived Debug, or without the field, is an error.
+        for broken in [
+            BUILDERS.replace("#[derive(Debug, Clone)]", "#[derive(Clone)]"),
+            BUILDERS.replace("authorization: Result", "token: Result"),
+            BUILDERS.replace(
+                "authorization: Result<::std::string::String, String>",
+                "authorization: String",
+            ),
+            BUILDERS.replace("pub struct Logout", "pub struct Logon"),
+        ] {
+            let mut file: syn::File = syn::parse_str(&broken).unwrap();
+            assert!(redacted_builder_debug(&mut file).is_err(), "{broken}");
+        }
+    }
+
+    #[test]
+    fn the_unconfigured_client_constructor_is_removed() {
+        let mut file: syn::File = syn::parse_str(BUILDERS).unwrap();
+        no_unconfigured_client(&mut file).unwrap();
+        let out = squash(&prettyplease::unparse(&file));
+        assert!(!out.contains("pubfnnew(baseurl:&str)"), "{out}");
+        assert!(out.contains("pubfnnew_with_client("), "{out}");
+        // The builders' own `new` stays.
+        assert!(out.contains("pubfnnew(client:&'asuper::Client)"), "{out}");
+        // Nothing to remove is an error.
+        let mut again = file.clone();
+        assert!(no_unconfigured_client(&mut again).is_err());
     }
 }
