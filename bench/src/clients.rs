@@ -144,12 +144,14 @@ pub mod raw {
         pub data: Option<bool>,
     }
 
-    /// One shared `reqwest::Client`.
+    /// One shared `reqwest::Client`, and the two URLs parsed once (as the
+    /// SDK does): a URL given as a string would be parsed again on every
+    /// call, a cost a tuned program does not pay.
     #[derive(Clone)]
     pub struct Raw {
         client: reqwest::Client,
-        token_url: Arc<str>,
-        logout_url: Arc<str>,
+        token_url: reqwest::Url,
+        logout_url: reqwest::Url,
     }
 
     impl Raw {
@@ -167,12 +169,12 @@ pub mod raw {
                         .map_err(|e| upstox_login_sdk::Error::InvalidInput(e.to_string()))
                 })
                 .map_err(|e| e.to_string())?;
-            Ok(Self::new(base_url, client))
+            Self::new(base_url, client)
         }
 
         /// `reqwest::Client::new()`: what a program that reaches for reqwest
         /// without tuning it gets.
-        pub fn default_client(base_url: &str) -> Self {
+        pub fn default_client(base_url: &str) -> Result<Self, String> {
             Self::new(base_url, reqwest::Client::new())
         }
 
@@ -187,15 +189,19 @@ pub mod raw {
                 }
             };
             let client = builder.build().map_err(|e| e.to_string())?;
-            Ok(Self::new(base_url, client))
+            Self::new(base_url, client)
         }
 
-        fn new(base_url: &str, client: reqwest::Client) -> Self {
-            Raw {
+        fn new(base_url: &str, client: reqwest::Client) -> Result<Self, String> {
+            let url = |path: &str| {
+                reqwest::Url::parse(&format!("{base_url}{path}"))
+                    .map_err(|e| format!("{base_url}{path}: {e}"))
+            };
+            Ok(Raw {
                 client,
-                token_url: format!("{base_url}/v2/login/authorization/token").into(),
-                logout_url: format!("{base_url}/v2/logout").into(),
-            }
+                token_url: url("/v2/login/authorization/token")?,
+                logout_url: url("/v2/logout")?,
+            })
         }
     }
 
@@ -203,7 +209,7 @@ pub mod raw {
         async fn token(&self, code: String) -> Result<(), String> {
             let response = self
                 .client
-                .post(&*self.token_url)
+                .post(self.token_url.clone())
                 .header(reqwest::header::ACCEPT, "application/json")
                 .header("api-version", "2.0")
                 .form(&[
@@ -229,7 +235,7 @@ pub mod raw {
         async fn logout(&self) -> Result<(), String> {
             let response = self
                 .client
-                .delete(&*self.logout_url)
+                .delete(self.logout_url.clone())
                 .header(reqwest::header::ACCEPT, "application/json")
                 .header("api-version", "2.0")
                 .bearer_auth(ACCESS_TOKEN)
@@ -281,7 +287,7 @@ impl Rust {
         Ok(match name {
             "sdk" => Rust::Sdk(crate::sdk::Sdk::new(base_url)?),
             "reqwest" => Rust::Raw(raw::Raw::with_sdk_settings(base_url)?),
-            "reqwest-default" => Rust::Raw(raw::Raw::default_client(base_url)),
+            "reqwest-default" => Rust::Raw(raw::Raw::default_client(base_url)?),
             "reqwest-default+timeout" => {
                 Rust::Raw(raw::Raw::default_plus(base_url, Setting::Timeout)?)
             }
@@ -474,7 +480,9 @@ pub const PAIRED_ROUNDS: usize = 40;
 /// The orders in which `n` clients take their turns, round `r` using
 /// `orders(n)[r % len]`: a Williams design (a balanced Latin square; for an
 /// odd `n` with each row also reversed), so every client takes every place
-/// equally often and follows every other client directly equally often.
+/// equally often and, within a round, follows every other client directly
+/// equally often (a round's first client also follows the last one of the
+/// round before, which the design does not balance).
 /// No client's rate then gains or loses from always going first or always
 /// coming after the same other one.
 pub fn orders(n: usize) -> Vec<Vec<usize>> {
@@ -521,8 +529,8 @@ pub struct PairedOutcome {
 
 /// The Rust clients in one process, each with its own connection, taking
 /// turns: `rounds` rounds of `block` sequential calls each, in the
-/// [`orders`] (so no client always goes first or follows the same other
-/// one). Whatever the machine does meanwhile (another process, frequency
+/// [`orders`] (so that, within a round, no client always goes first or
+/// follows the same other one). Whatever the machine does meanwhile (another process, frequency
 /// changes, the host) lands on all of them alike, so the ratio of two
 /// clients' rates within a round is far steadier than that of two separate
 /// processes minutes apart.

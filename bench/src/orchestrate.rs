@@ -1014,7 +1014,7 @@ const PARTS: [Part; 7] = [
         |f| f.contains("reqwest::redirect::TowerRedirectPolicy as ") && f.ends_with(">::on_request"),
     ),
     (
-        "URL parsing, all callers (`url::Url::parse`; reqwest parses each request's URL twice)",
+        "URL parsing, all callers (`url::Url::parse`; reqwest parses each request's URL again twice, in its redirect layer and in `PendingRequest::poll`)",
         |f| f.ends_with("url::ParseOptions::parse"),
     ),
     (
@@ -1046,7 +1046,13 @@ const PARTS: [Part; 7] = [
 /// Inclusive instructions of each of [`PARTS`], from the output of
 /// `callgrind_annotate --inclusive=yes --show=Ir`: lines like
 /// `28,473,555 (13.17%)  ???:url::ParseOptions::parse [/path/to/binary]`.
-fn parts_of(annotated: &str) -> [f64; PARTS.len()] {
+/// `None` when the output is not that (no `PROGRAM TOTALS` line) or a part
+/// matched nothing: a changed format or a renamed function must show as not
+/// measured, never as 0 instructions.
+fn parts_of(annotated: &str) -> Option<[f64; PARTS.len()]> {
+    if !annotated.contains("PROGRAM TOTALS") {
+        return None;
+    }
     let mut sums = [0.0; PARTS.len()];
     for line in annotated.lines() {
         let line = line.trim_start();
@@ -1070,7 +1076,7 @@ fn parts_of(annotated: &str) -> [f64; PARTS.len()] {
             }
         }
     }
-    sums
+    sums.iter().all(|&v| v > 0.0).then_some(sums)
 }
 
 struct Callgrind {
@@ -1173,14 +1179,15 @@ fn callgrind_per_call(cfg: &Config, exe: &str) -> Vec<Callgrind> {
         }
         let mut counts = Counts::parse(&String::from_utf8_lossy(&out.stderr))
             .ok_or_else(|| "(no counts in valgrind's output)".to_string())?;
-        counts.parts = Command::new("callgrind_annotate")
-            .args(["--inclusive=yes", "--show=Ir", "--threshold=100"])
+        counts.parts = Command::new("timeout")
+            .args(["300", "callgrind_annotate", "--inclusive=yes", "--show=Ir"])
+            .args(["--threshold=100", "--auto=no"])
             .arg(&out_file)
             .stdin(Stdio::null())
             .output()
             .ok()
             .filter(|o| o.status.success())
-            .map(|o| parts_of(&String::from_utf8_lossy(&o.stdout)));
+            .and_then(|o| parts_of(&String::from_utf8_lossy(&o.stdout)));
         Ok(counts)
     };
     let per_call = |client: &str, workload: Workload| -> Result<Counts, String> {
@@ -1539,8 +1546,8 @@ fn render(
     let _ = writeln!(
         s,
         "- One client object per process, shared by all calls. Rust: `sdk` = upstox-login-sdk with its default \
-         settings; `reqwest` = raw reqwest sending the identical request and decoding the same JSON into a serde \
-         struct, built with the SDK's own settings (`LoginClientBuilder::http_client_builder`: the same timeouts, \
+         settings; `reqwest` = raw reqwest sending the identical request (to URLs parsed once, as the SDK does) and \
+         decoding the same JSON into a serde struct, built with the SDK's own settings (`LoginClientBuilder::http_client_builder`: the same timeouts, \
          no redirects, no retries, user agent), so that it isolates the SDK's layers; `reqwest-default` = the same \
          raw calls on `reqwest::Client::new()`, what an untuned program gets; all on tokio `current_thread` and \
          `multi_thread` ({cores} workers). Official SDKs: upstox-python-sdk (`LoginApi.token` / `LoginApi.logout`, \
@@ -2131,7 +2138,7 @@ Ir                    file:function
         let parts = parts_of(annotated);
         assert_eq!(
             parts,
-            [
+            Some([
                 37_208_963.0,
                 16_832_607.0,
                 28_473_555.0,
@@ -2141,8 +2148,13 @@ Ir                    file:function
                 // malloc_consolidate runs inside malloc and free: not added again.
                 15_109_069.0 + 13_656_118.0,
                 16_302_933.0,
-            ]
+            ])
         );
+        // A part that matches nothing (a renamed function), or output of
+        // another shape, is not measured rather than 0.
+        let no_json = annotated.replace("deserialize_struct", "deserialize_map");
+        assert_eq!(parts_of(&no_json), None);
+        assert_eq!(parts_of("callgrind_annotate: error"), None);
     }
 
     #[test]
