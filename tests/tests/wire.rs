@@ -400,6 +400,97 @@ async fn generated_client_used_directly_gets_every_body_whole() {
     logout.assert_calls_async(1).await;
 }
 
+/// Through the generated client, an answer over the body cap (1 MiB) is an
+/// error to read, whether decoded, streamed or unexpected: never an empty
+/// body taken for the answer.
+#[tokio::test]
+async fn generated_client_used_directly_gets_an_error_for_a_body_over_the_cap() {
+    use upstox_login_sdk::generated::{types, Error as G};
+
+    let big = "x".repeat(1024 * 1024 + 1);
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v2/login/authorization/token");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(&big);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v2/login/authorization/dialog");
+            then.status(200)
+                .header("content-type", "text/html")
+                .body(&big);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(DELETE).path("/v2/logout");
+            then.status(303).body(&big);
+        })
+        .await;
+    let client = client(&server.base_url());
+    let generated = client.generated();
+    let app = app();
+    // The error and its sources, as text.
+    let over = |what: &str, e: &(dyn std::error::Error + 'static)| {
+        let mut chain = String::new();
+        let mut source = Some(e);
+        while let Some(s) = source {
+            chain.push_str(&s.to_string());
+            chain.push_str(" / ");
+            source = s.source();
+        }
+        assert!(
+            chain.contains("over the 1048576-byte limit"),
+            "{what}: {chain}"
+        );
+    };
+
+    let body = types::TokenRequest {
+        code: AuthorizationCode::new(CODE),
+        client_id: app.client_id().clone(),
+        client_secret: app.client_secret().clone(),
+        redirect_uri: app.redirect_uri().clone(),
+        grant_type: types::GrantType::AuthorizationCode,
+        refresh_extended_token: None,
+    };
+    match generated.token().body(body).send().await {
+        Err(e @ G::Custom(_)) => over("token", &e),
+        other => panic!("expected the body refused, got {:?}", other.map(|_| ())),
+    }
+
+    let page = generated
+        .authorize()
+        .response_type(types::ResponseType::Code)
+        .client_id(app.client_id().clone())
+        .redirect_uri(app.redirect_uri().clone())
+        .send()
+        .await
+        .expect("a 200 stream");
+    let mut stream = page.into_inner_stream();
+    match std::future::poll_fn(|cx| futures_core::Stream::poll_next(stream.as_mut(), cx)).await {
+        Some(Err(e)) => over("authorize stream", &e),
+        other => panic!("expected an error to read, got {other:?}"),
+    }
+
+    match generated
+        .logout()
+        .authorization(format!("Bearer {ACCESS_TOKEN}"))
+        .send()
+        .await
+    {
+        Err(G::UnexpectedResponse(r)) => {
+            assert_eq!(r.status().as_u16(), 303);
+            let e = r.bytes().await.expect_err("the body is an error to read");
+            over("logout 303", &e);
+        }
+        other => panic!("expected the 303 back, got {:?}", other.map(|_| ())),
+    }
+}
+
 #[tokio::test]
 async fn base_url_with_a_path_prefix_and_trailing_slash() {
     let server = MockServer::start_async().await;

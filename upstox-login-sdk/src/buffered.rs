@@ -14,7 +14,45 @@ use progenitor_client::{Error, ResponseValue};
 /// The body as the exec hook read it, carried in the extensions of the
 /// response it hands on.
 #[derive(Clone, Debug)]
-pub(crate) struct BufferedBody(pub(crate) Bytes);
+pub(crate) struct BufferedBody(pub(crate) Kept);
+
+/// What the exec hook kept of a body.
+#[derive(Clone, Debug)]
+pub(crate) enum Kept {
+    /// The whole body.
+    Body(Bytes),
+    /// Nothing: the body was over this many bytes and was not read.
+    TooLarge(usize),
+}
+
+/// The body of a response whose body was over the cap: reading it is an
+/// error (once), so that a direct user of the generated client streaming it
+/// or reading an unexpected answer learns it was not read, instead of
+/// getting an empty body.
+pub(crate) struct TooLarge(Option<usize>);
+
+impl TooLarge {
+    pub(crate) fn new(limit: usize) -> Self {
+        TooLarge(Some(limit))
+    }
+}
+
+impl futures_core::Stream for TooLarge {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::task::Poll::Ready(self.0.take().map(|limit| Err(too_large(limit))))
+    }
+}
+
+fn too_large(limit: usize) -> std::io::Error {
+    std::io::Error::other(format!(
+        "the answer's body is over the {limit}-byte limit and was not read"
+    ))
+}
 
 /// What `ResponseValue::from_response` does, on the body already read: the
 /// status and headers kept, the body decoded as JSON, a body that is not `T`
@@ -24,12 +62,16 @@ pub(crate) struct BufferedBody(pub(crate) Bytes);
 pub(crate) fn decode<T: serde::de::DeserializeOwned, E>(
     mut response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Error<E>> {
-    let kept = crate::client::kept_body().or_else(|| {
-        response
-            .extensions_mut()
-            .remove::<BufferedBody>()
-            .map(|BufferedBody(body)| body)
-    });
+    let kept = match crate::client::kept_body() {
+        Some(body) => Some(body),
+        None => match response.extensions_mut().remove::<BufferedBody>() {
+            Some(BufferedBody(Kept::Body(body))) => Some(body),
+            Some(BufferedBody(Kept::TooLarge(limit))) => {
+                return Err(Error::Custom(too_large(limit).to_string()));
+            }
+            None => None,
+        },
+    };
     let Some(body) = kept else {
         // Only the exec hook makes the responses the generated code sees,
         // and it always keeps the body: this is a bug, not an answer.
@@ -57,7 +99,9 @@ mod tests {
             .expect("a valid response");
         if kept {
             r.extensions_mut()
-                .insert(BufferedBody(Bytes::from_static(body.as_bytes())));
+                .insert(BufferedBody(Kept::Body(Bytes::from_static(
+                    body.as_bytes(),
+                ))));
         }
         reqwest::Response::from(r)
     }

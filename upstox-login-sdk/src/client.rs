@@ -760,26 +760,40 @@ fn read_answer(
         }
         // Direct users of the generated client get a response over the bytes
         // already read, for a stream or an unexpected answer to be read
-        // again. Giving it the URL avoids reqwest parsing a placeholder one.
+        // again, or, for a body over the cap, one whose body is an error to
+        // read and that `decode` refuses. Giving it the URL avoids reqwest
+        // parsing a placeholder one.
         let url = response.url().clone();
         let version = response.version();
         let headers = std::mem::take(response.headers_mut());
+        let (rest, kept) = if too_large {
+            (
+                reqwest::Body::wrap_stream(crate::buffered::TooLarge::new(max)),
+                crate::buffered::Kept::TooLarge(max),
+            )
+        } else {
+            (
+                reqwest::Body::from(body.clone()),
+                crate::buffered::Kept::Body(body),
+            )
+        };
         let rebuilt = http::Response::builder()
             .status(status)
             .version(version)
             .url(url)
-            .body(body.clone());
+            .body(rest);
         let mut rebuilt = match rebuilt {
             Ok(r) => r,
-            // Cannot happen (status and version came from a response), but never panic.
+            // Cannot happen (status and version came from a response), but
+            // never panic: an empty body, which `decode` still reads as kept.
             Err(_) => {
-                let mut r = http::Response::new(body.clone());
+                let mut r = http::Response::new(reqwest::Body::from(Bytes::new()));
                 *r.status_mut() = status;
                 r
             }
         };
         *rebuilt.headers_mut() = headers;
-        rebuilt.extensions_mut().insert(BufferedBody(body));
+        rebuilt.extensions_mut().insert(BufferedBody(kept));
         Ok(reqwest::Response::from(rebuilt))
     }
 }

@@ -63,9 +63,10 @@ mod state;
 /// - Its errors are progenitor's: the `Debug` of `InvalidResponsePayload`
 ///   and `UnexpectedResponse` shows the raw answer, tokens included, so do
 ///   not log them.
-/// - A body over 1 MiB is dropped unread: decoding it fails with
-///   `InvalidResponsePayload` over an empty body, and a streamed or
-///   unexpected answer arrives empty. [`LoginClient`] names it too large.
+/// - A body over 1 MiB is not read: decoding it fails with `Custom`,
+///   saying so, and reading the body of a streamed or unexpected answer
+///   fails the same way. [`LoginClient`] reports it as too large, with the
+///   limit set by [`LoginClientBuilder::max_body_bytes`].
 /// - A connection lost while the body is read is a `CommunicationError`.
 #[allow(missing_docs, clippy::all, clippy::pedantic, unused)]
 pub mod generated {
