@@ -27,6 +27,19 @@ pub fn app() -> App {
     )
 }
 
+/// The generated client's token-exchange body for [`app`] and [`CODE`].
+pub fn token_request() -> upstox_login_sdk::generated::types::TokenRequest {
+    let app = app();
+    upstox_login_sdk::generated::types::TokenRequest {
+        code: upstox_login_sdk::AuthorizationCode::new(CODE),
+        client_id: app.client_id().clone(),
+        client_secret: app.client_secret().clone(),
+        redirect_uri: app.redirect_uri().clone(),
+        grant_type: upstox_login_sdk::generated::types::GrantType::AuthorizationCode,
+        refresh_extended_token: None,
+    }
+}
+
 /// A client pointed at `base_url` with short timeouts.
 pub fn client(base_url: &str) -> LoginClient {
     LoginClient::builder()

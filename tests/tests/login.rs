@@ -326,11 +326,8 @@ fn generated_builders_debug_hides_every_secret() {
             "{:?}",
             client.token().body(TokenRequest {
                 code: AuthorizationCode::new("sekrit-code"),
-                client_id: app.client_id().clone(),
                 client_secret: ClientSecret::new("sekrit-client-secret"),
-                redirect_uri: app.redirect_uri().clone(),
-                grant_type: upstox_login_sdk::generated::types::GrantType::AuthorizationCode,
-                refresh_extended_token: None,
+                ..upstox_login_tests::token_request()
             })
         ),
         format!(

@@ -300,12 +300,29 @@ async fn generated_authorize_sends_the_documented_query_and_surfaces_the_302() {
     mock.assert_calls_async(2).await;
 }
 
+/// `authorize` for [`app`] through the generated client.
+fn authorize(
+    generated: &upstox_login_sdk::generated::Client,
+) -> upstox_login_sdk::generated::builder::Authorize<'_> {
+    let app = app();
+    generated
+        .authorize()
+        .response_type(upstox_login_sdk::generated::types::ResponseType::Code)
+        .client_id(app.client_id().clone())
+        .redirect_uri(app.redirect_uri().clone())
+}
+
+/// The next chunk of a streamed answer.
+async fn next_chunk<S: futures_core::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
+}
+
 /// The generated client used directly, not through the facade: the exec hook
 /// has read every body, and each still reaches the caller whole, whether
 /// decoded, streamed, or handed back as an unexpected answer.
 #[tokio::test]
 async fn generated_client_used_directly_gets_every_body_whole() {
-    use upstox_login_sdk::generated::{types, Error as G};
+    use upstox_login_sdk::generated::Error as G;
 
     let server = MockServer::start_async().await;
     let token = server
@@ -340,18 +357,9 @@ async fn generated_client_used_directly_gets_every_body_whole() {
     let client = client(&server.base_url());
     let generated = client.generated();
 
-    let app = app();
-    let body = types::TokenRequest {
-        code: AuthorizationCode::new(CODE),
-        client_id: app.client_id().clone(),
-        client_secret: app.client_secret().clone(),
-        redirect_uri: app.redirect_uri().clone(),
-        grant_type: types::GrantType::AuthorizationCode,
-        refresh_extended_token: None,
-    };
     let answer = generated
         .token()
-        .body(body)
+        .body(token_request())
         .send()
         .await
         .expect("decoded TokenResponse");
@@ -366,19 +374,10 @@ async fn generated_client_used_directly_gets_every_body_whole() {
         Some(ACCESS_TOKEN)
     );
 
-    let page = generated
-        .authorize()
-        .response_type(types::ResponseType::Code)
-        .client_id(app.client_id().clone())
-        .redirect_uri(app.redirect_uri().clone())
-        .send()
-        .await
-        .expect("a 200 stream");
+    let page = authorize(generated).send().await.expect("a 200 stream");
     let mut stream = page.into_inner_stream();
     let mut bytes = Vec::new();
-    while let Some(chunk) =
-        std::future::poll_fn(|cx| futures_core::Stream::poll_next(stream.as_mut(), cx)).await
-    {
+    while let Some(chunk) = next_chunk(&mut stream).await {
         bytes.extend_from_slice(&chunk.expect("a chunk"));
     }
     assert_eq!(bytes, b"<html>login page</html>");
@@ -405,7 +404,7 @@ async fn generated_client_used_directly_gets_every_body_whole() {
 /// body taken for the answer.
 #[tokio::test]
 async fn generated_client_used_directly_gets_an_error_for_a_body_over_the_cap() {
-    use upstox_login_sdk::generated::{types, Error as G};
+    use upstox_login_sdk::generated::Error as G;
 
     let big = "x".repeat(1024 * 1024 + 1);
     let server = MockServer::start_async().await;
@@ -433,7 +432,6 @@ async fn generated_client_used_directly_gets_an_error_for_a_body_over_the_cap() 
         .await;
     let client = client(&server.base_url());
     let generated = client.generated();
-    let app = app();
     // The error and its sources, as text.
     let over = |what: &str, e: &(dyn std::error::Error + 'static)| {
         let mut chain = String::new();
@@ -449,29 +447,14 @@ async fn generated_client_used_directly_gets_an_error_for_a_body_over_the_cap() 
         );
     };
 
-    let body = types::TokenRequest {
-        code: AuthorizationCode::new(CODE),
-        client_id: app.client_id().clone(),
-        client_secret: app.client_secret().clone(),
-        redirect_uri: app.redirect_uri().clone(),
-        grant_type: types::GrantType::AuthorizationCode,
-        refresh_extended_token: None,
-    };
-    match generated.token().body(body).send().await {
+    match generated.token().body(token_request()).send().await {
         Err(e @ G::Custom(_)) => over("token", &e),
         other => panic!("expected the body refused, got {:?}", other.map(|_| ())),
     }
 
-    let page = generated
-        .authorize()
-        .response_type(types::ResponseType::Code)
-        .client_id(app.client_id().clone())
-        .redirect_uri(app.redirect_uri().clone())
-        .send()
-        .await
-        .expect("a 200 stream");
+    let page = authorize(generated).send().await.expect("a 200 stream");
     let mut stream = page.into_inner_stream();
-    match std::future::poll_fn(|cx| futures_core::Stream::poll_next(stream.as_mut(), cx)).await {
+    match next_chunk(&mut stream).await {
         Some(Err(e)) => over("authorize stream", &e),
         other => panic!("expected an error to read, got {other:?}"),
     }
