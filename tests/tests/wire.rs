@@ -681,3 +681,98 @@ async fn a_generated_client_made_by_hand_must_agree_with_its_endpoints() {
     );
     elsewhere.assert_calls_async(0).await;
 }
+
+/// Serves one connection: reads one request, answers `200` with `body`, and
+/// gives back the request as it arrived, with the server's address in place
+/// of `{host}`.
+async fn capture_one(body: serde_json::Value) -> (String, tokio::task::JoinHandle<String>) {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let host = listener.local_addr().expect("addr").to_string();
+    let base_url = format!("http://{host}");
+    let task = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.expect("accept");
+        let request = upstox_login_tests::raw::read_request(&mut sock).await;
+        let body = body.to_string();
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        sock.write_all(answer.as_bytes()).await.expect("answer");
+        String::from_utf8(request)
+            .expect("an ASCII request")
+            .replace(&host, "{host}")
+    });
+    (base_url, task)
+}
+
+/// Every header, its order and its spelling, and the body: what the service
+/// receives, not only what a mock's matchers look at. A header added twice,
+/// or one the contract does not list, fails here.
+#[tokio::test]
+async fn each_call_puts_exactly_these_bytes_on_the_wire() {
+    let agent = upstox_login_sdk::DEFAULT_USER_AGENT;
+
+    let (base_url, sent) = capture_one(token_response()).await;
+    client(&base_url)
+        .exchange_code(&app(), AuthorizationCode::new(CODE))
+        .await
+        .expect("exchange succeeds");
+    let form = token_form_body("");
+    assert_eq!(
+        sent.await.expect("served"),
+        format!(
+            "POST /v2/login/authorization/token HTTP/1.1\r\n\
+             accept: application/json\r\n\
+             content-type: application/x-www-form-urlencoded\r\n\
+             api-version: 2.0\r\n\
+             user-agent: {agent}\r\n\
+             host: {{host}}\r\n\
+             content-length: {}\r\n\r\n{form}",
+            form.len()
+        )
+    );
+
+    let (base_url, sent) =
+        capture_one(serde_json::json!({"status": "success", "data": true})).await;
+    client(&base_url)
+        .logout(&AccessToken::new(ACCESS_TOKEN))
+        .await
+        .expect("logout succeeds");
+    assert_eq!(
+        sent.await.expect("served"),
+        format!(
+            "DELETE /v2/logout HTTP/1.1\r\n\
+             accept: application/json\r\n\
+             api-version: 2.0\r\n\
+             authorization: Bearer {ACCESS_TOKEN}\r\n\
+             user-agent: {agent}\r\n\
+             host: {{host}}\r\n\r\n"
+        )
+    );
+
+    let (base_url, sent) = capture_one(serde_json::json!({
+        "status": "success",
+        "data": {"authorization_expiry": "1795851000000", "notifier_url": "https://example.com/hook"}
+    }))
+    .await;
+    client(&base_url)
+        .request_indie_token(app().client_id(), &ClientSecret::new(CLIENT_SECRET), None)
+        .await
+        .expect("indie request succeeds");
+    let json = serde_json::json!({"client_secret": CLIENT_SECRET}).to_string();
+    assert_eq!(
+        sent.await.expect("served"),
+        format!(
+            "POST /v3/login/auth/token/request/a1b2-c3%20d4 HTTP/1.1\r\n\
+             accept: application/json\r\n\
+             content-type: application/json\r\n\
+             user-agent: {agent}\r\n\
+             host: {{host}}\r\n\
+             content-length: {}\r\n\r\n{json}",
+            json.len()
+        )
+    );
+}
