@@ -296,6 +296,62 @@ async fn an_indie_client_id_that_would_change_the_path_is_refused() {
     }
 }
 
+/// typify's builders (their errors borrowed by the `static-builder-defaults`
+/// code transform) still name the field that is missing or could not be
+/// converted, directly and through an operation's `body_map`, which starts
+/// from the empty builder.
+#[tokio::test]
+async fn generated_type_builders_name_what_is_missing_or_wrong() {
+    use upstox_login_sdk::generated::types::{GrantType, TokenRequest};
+    use upstox_login_sdk::{AuthorizationCode, ClientSecret, Endpoints};
+    let missing = |b: upstox_login_sdk::generated::types::builder::TokenRequest| {
+        TokenRequest::try_from(b).unwrap_err().to_string()
+    };
+    assert_eq!(
+        missing(TokenRequest::builder()),
+        "no value supplied for client_id"
+    );
+    let app = upstox_login_tests::app();
+    let almost = TokenRequest::builder()
+        .client_id(app.client_id().clone())
+        .client_secret(ClientSecret::new("s"))
+        .code(AuthorizationCode::new("c"))
+        .redirect_uri(app.redirect_uri().clone());
+    assert_eq!(missing(almost.clone()), "no value supplied for grant_type");
+    assert_eq!(
+        missing(almost.clone().grant_type("password")),
+        "error converting supplied value for grant_type: invalid value"
+    );
+    let whole = TokenRequest::try_from(almost.grant_type(GrantType::AuthorizationCode))
+        .expect("every field given");
+    assert_eq!(whole.code, AuthorizationCode::new("c"));
+
+    let base = "https://api.upstox.com";
+    let http = LoginClient::builder()
+        .http_client_builder()
+        .and_then(|b| {
+            b.build()
+                .map_err(|e| upstox_login_sdk::Error::InvalidInput(e.to_string()))
+        })
+        .unwrap();
+    let client = upstox_login_sdk::generated::Client::new_with_client(
+        base,
+        http,
+        Endpoints::new(base).unwrap(),
+    );
+    let sent = client
+        .token()
+        .body_map(|b| b.code(AuthorizationCode::new("c")))
+        .send()
+        .await;
+    match sent {
+        Err(upstox_login_sdk::generated::Error::InvalidRequest(m)) => {
+            assert_eq!(m, "no value supplied for client_id")
+        }
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    }
+}
+
 /// Every builder of the generated client, with every secret it can hold
 /// set, prints none of them in `Debug` (the `redacted-builder-debug` code
 /// transform covers `logout`'s `Bearer` header; the others hold newtypes).

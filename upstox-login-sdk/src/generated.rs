@@ -7,6 +7,8 @@
 // - fixed-endpoint-urls: progenitor formats `{baseurl}/path` into a String on every call, which reqwest then parses into a Url (scheme, host with IDNA, path). For a path with no parameters, take the Url the client parsed once instead (`client.inner.url("/path")`, the inner type being `crate::Endpoints`); the paths are listed in `FIXED_PATHS` for it to parse up front.
 // - lean-send-futures: progenitor's `async fn send` keeps the builder, the body, the header map and the request alive in its future across every await, and awaits `ResponseValue::from_response`, a 944-byte future, to read a body the exec hook has already read: each call's boxed future was 1.8 KB, above glibc's per-thread cache (1 KB), so every call took the allocator's slow path. `send` now builds the request at once (boxed, so the future holds a pointer), awaits only the hooks, and decodes the body the exec hook kept (`crate::buffered::decode`); every status arm must be a shape known to be right once the body is read. Checks, conversion and serialisation now run when `send` is called, not at the first poll.
 // - redacted-builder-debug: a builder holding a secret as a plain string (`Logout`'s `authorization`, `Bearer <access token>`) derived `Debug`, which printed it. Those builders get a hand-shaped `Debug` instead that shows the field as `[redacted]` (or its conversion error); the fields are listed in `SECRET_BUILDER_FIELDS`.
+// - direct-request-headers: progenitor puts the `api-version` and declared header parameters in a `HeaderMap` of their own and merges it into the request with `.headers(..)`: two more allocations and a second insert per header on every call. Each value is now computed where it was and added with `.header(..)` (a literal name as `HeaderName::from_static`); the request carries the same headers in the same order.
+// - static-builder-defaults: typify's builders hold each field's error as a `String`, so every `Default` (made by every operation builder's `new`, before `.body(..)` replaces it) allocated its "no value supplied for .." messages. Their error is now a `Cow<'static, str>`: those messages are borrowed, a setter's conversion message is owned as before, and `ConversionError` converts from it.
 // - no-unconfigured-client: progenitor's `Client::new(baseurl)` builds a `reqwest::Client` with `unwrap()` and reqwest's default redirect policy, which follows a `307`/`308` answer to the token exchange and sends the client secret and code again to wherever `Location` points. It is removed: a client of the generated code is made with `new_with_client` from `LoginClientBuilder::http_client_builder()`, which follows no redirect.
 
 #[allow(unused_imports)]
@@ -305,11 +307,11 @@ pub mod types {
         pub struct IndieUserInitTokenData {
             authorization_expiry: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             notifier_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
         }
         impl ::std::default::Default for IndieUserInitTokenData {
@@ -328,11 +330,11 @@ pub mod types {
             {
                 self.authorization_expiry = value
                     .try_into()
-                    .map_err(|e| {
+                    .map_err(|e| ::std::borrow::Cow::Owned(
                         format!(
                             "error converting supplied value for authorization_expiry: {e}"
-                        )
-                    });
+                        ),
+                    ));
                 self
             }
             pub fn notifier_url<T>(mut self, value: T) -> Self
@@ -342,9 +344,9 @@ pub mod types {
             {
                 self.notifier_url = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for notifier_url: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for notifier_url: {e}"),
+                    ));
                 self
             }
         }
@@ -373,11 +375,11 @@ pub mod types {
         pub struct IndieUserInitTokenResponse {
             data: ::std::result::Result<
                 ::std::option::Option<super::IndieUserInitTokenData>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             status: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
         }
         impl ::std::default::Default for IndieUserInitTokenResponse {
@@ -398,9 +400,9 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for data: {e}"),
+                    ));
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -410,9 +412,9 @@ pub mod types {
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for status: {e}"),
+                    ));
                 self
             }
         }
@@ -441,15 +443,15 @@ pub mod types {
         pub struct IndieUserTokenRequest {
             client_id: ::std::result::Result<
                 ::std::option::Option<crate::ClientId>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             client_secret: ::std::result::Result<
                 crate::ClientSecret,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             otp_verification_disabled: ::std::result::Result<
                 ::std::option::Option<bool>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
         }
         impl ::std::default::Default for IndieUserTokenRequest {
@@ -457,7 +459,9 @@ pub mod types {
                 Self {
                     client_id: Ok(Default::default()),
                     client_secret: Err(
-                        "no value supplied for client_secret".to_string(),
+                        ::std::borrow::Cow::Borrowed(
+                            "no value supplied for client_secret",
+                        ),
                     ),
                     otp_verification_disabled: Ok(Default::default()),
                 }
@@ -471,9 +475,9 @@ pub mod types {
             {
                 self.client_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for client_id: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for client_id: {e}"),
+                    ));
                 self
             }
             pub fn client_secret<T>(mut self, value: T) -> Self
@@ -483,9 +487,9 @@ pub mod types {
             {
                 self.client_secret = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for client_secret: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for client_secret: {e}"),
+                    ));
                 self
             }
             pub fn otp_verification_disabled<T>(mut self, value: T) -> Self
@@ -495,11 +499,11 @@ pub mod types {
             {
                 self.otp_verification_disabled = value
                     .try_into()
-                    .map_err(|e| {
+                    .map_err(|e| ::std::borrow::Cow::Owned(
                         format!(
                             "error converting supplied value for otp_verification_disabled: {e}"
-                        )
-                    });
+                        ),
+                    ));
                 self
             }
         }
@@ -530,11 +534,11 @@ pub mod types {
         pub struct LogoutResponse {
             data: ::std::result::Result<
                 ::std::option::Option<bool>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             status: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
         }
         impl ::std::default::Default for LogoutResponse {
@@ -553,9 +557,9 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for data: {e}"),
+                    ));
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -565,9 +569,9 @@ pub mod types {
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for status: {e}"),
+                    ));
                 self
             }
         }
@@ -592,32 +596,53 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TokenRequest {
-            client_id: ::std::result::Result<crate::ClientId, ::std::string::String>,
+            client_id: ::std::result::Result<
+                crate::ClientId,
+                ::std::borrow::Cow<'static, str>,
+            >,
             client_secret: ::std::result::Result<
                 crate::ClientSecret,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
-            code: ::std::result::Result<crate::AuthorizationCode, ::std::string::String>,
-            grant_type: ::std::result::Result<super::GrantType, ::std::string::String>,
+            code: ::std::result::Result<
+                crate::AuthorizationCode,
+                ::std::borrow::Cow<'static, str>,
+            >,
+            grant_type: ::std::result::Result<
+                super::GrantType,
+                ::std::borrow::Cow<'static, str>,
+            >,
             redirect_uri: ::std::result::Result<
                 crate::RedirectUri,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             refresh_extended_token: ::std::result::Result<
                 ::std::option::Option<bool>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
         }
         impl ::std::default::Default for TokenRequest {
             fn default() -> Self {
                 Self {
-                    client_id: Err("no value supplied for client_id".to_string()),
-                    client_secret: Err(
-                        "no value supplied for client_secret".to_string(),
+                    client_id: Err(
+                        ::std::borrow::Cow::Borrowed("no value supplied for client_id"),
                     ),
-                    code: Err("no value supplied for code".to_string()),
-                    grant_type: Err("no value supplied for grant_type".to_string()),
-                    redirect_uri: Err("no value supplied for redirect_uri".to_string()),
+                    client_secret: Err(
+                        ::std::borrow::Cow::Borrowed(
+                            "no value supplied for client_secret",
+                        ),
+                    ),
+                    code: Err(
+                        ::std::borrow::Cow::Borrowed("no value supplied for code"),
+                    ),
+                    grant_type: Err(
+                        ::std::borrow::Cow::Borrowed("no value supplied for grant_type"),
+                    ),
+                    redirect_uri: Err(
+                        ::std::borrow::Cow::Borrowed(
+                            "no value supplied for redirect_uri",
+                        ),
+                    ),
                     refresh_extended_token: Ok(Default::default()),
                 }
             }
@@ -630,9 +655,9 @@ pub mod types {
             {
                 self.client_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for client_id: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for client_id: {e}"),
+                    ));
                 self
             }
             pub fn client_secret<T>(mut self, value: T) -> Self
@@ -642,9 +667,9 @@ pub mod types {
             {
                 self.client_secret = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for client_secret: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for client_secret: {e}"),
+                    ));
                 self
             }
             pub fn code<T>(mut self, value: T) -> Self
@@ -654,9 +679,9 @@ pub mod types {
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for code: {e}"),
+                    ));
                 self
             }
             pub fn grant_type<T>(mut self, value: T) -> Self
@@ -666,9 +691,9 @@ pub mod types {
             {
                 self.grant_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for grant_type: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for grant_type: {e}"),
+                    ));
                 self
             }
             pub fn redirect_uri<T>(mut self, value: T) -> Self
@@ -678,9 +703,9 @@ pub mod types {
             {
                 self.redirect_uri = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for redirect_uri: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for redirect_uri: {e}"),
+                    ));
                 self
             }
             pub fn refresh_extended_token<T>(mut self, value: T) -> Self
@@ -690,11 +715,11 @@ pub mod types {
             {
                 self.refresh_extended_token = value
                     .try_into()
-                    .map_err(|e| {
+                    .map_err(|e| ::std::borrow::Cow::Owned(
                         format!(
                             "error converting supplied value for refresh_extended_token: {e}"
-                        )
-                    });
+                        ),
+                    ));
                 self
             }
         }
@@ -729,71 +754,71 @@ pub mod types {
         pub struct TokenResponse {
             access_token: ::std::result::Result<
                 ::std::option::Option<crate::AccessToken>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             broker: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             ddpi: ::std::result::Result<
                 ::std::option::Option<bool>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             email: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             exchanges: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             expires_in: ::std::result::Result<
                 ::std::option::Option<i64>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             extended_token: ::std::result::Result<
                 ::std::option::Option<crate::ExtendedToken>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             is_active: ::std::result::Result<
                 ::std::option::Option<bool>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             order_types: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             poa: ::std::result::Result<
                 ::std::option::Option<bool>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             products: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             refresh_token: ::std::result::Result<
                 ::std::option::Option<crate::RefreshToken>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             refresh_token_expires_in: ::std::result::Result<
                 ::std::option::Option<i64>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             token_type: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             user_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             user_name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
             user_type: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::string::String,
+                ::std::borrow::Cow<'static, str>,
             >,
         }
         impl ::std::default::Default for TokenResponse {
@@ -827,9 +852,9 @@ pub mod types {
             {
                 self.access_token = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for access_token: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for access_token: {e}"),
+                    ));
                 self
             }
             pub fn broker<T>(mut self, value: T) -> Self
@@ -839,9 +864,9 @@ pub mod types {
             {
                 self.broker = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for broker: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for broker: {e}"),
+                    ));
                 self
             }
             pub fn ddpi<T>(mut self, value: T) -> Self
@@ -851,9 +876,9 @@ pub mod types {
             {
                 self.ddpi = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for ddpi: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for ddpi: {e}"),
+                    ));
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -863,9 +888,9 @@ pub mod types {
             {
                 self.email = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for email: {e}"),
+                    ));
                 self
             }
             pub fn exchanges<T>(mut self, value: T) -> Self
@@ -877,9 +902,9 @@ pub mod types {
             {
                 self.exchanges = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for exchanges: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for exchanges: {e}"),
+                    ));
                 self
             }
             pub fn expires_in<T>(mut self, value: T) -> Self
@@ -889,9 +914,9 @@ pub mod types {
             {
                 self.expires_in = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for expires_in: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for expires_in: {e}"),
+                    ));
                 self
             }
             pub fn extended_token<T>(mut self, value: T) -> Self
@@ -901,11 +926,11 @@ pub mod types {
             {
                 self.extended_token = value
                     .try_into()
-                    .map_err(|e| {
+                    .map_err(|e| ::std::borrow::Cow::Owned(
                         format!(
                             "error converting supplied value for extended_token: {e}"
-                        )
-                    });
+                        ),
+                    ));
                 self
             }
             pub fn is_active<T>(mut self, value: T) -> Self
@@ -915,9 +940,9 @@ pub mod types {
             {
                 self.is_active = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_active: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for is_active: {e}"),
+                    ));
                 self
             }
             pub fn order_types<T>(mut self, value: T) -> Self
@@ -929,9 +954,9 @@ pub mod types {
             {
                 self.order_types = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for order_types: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for order_types: {e}"),
+                    ));
                 self
             }
             pub fn poa<T>(mut self, value: T) -> Self
@@ -941,9 +966,9 @@ pub mod types {
             {
                 self.poa = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for poa: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for poa: {e}"),
+                    ));
                 self
             }
             pub fn products<T>(mut self, value: T) -> Self
@@ -955,9 +980,9 @@ pub mod types {
             {
                 self.products = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for products: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for products: {e}"),
+                    ));
                 self
             }
             pub fn refresh_token<T>(mut self, value: T) -> Self
@@ -967,9 +992,9 @@ pub mod types {
             {
                 self.refresh_token = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for refresh_token: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for refresh_token: {e}"),
+                    ));
                 self
             }
             pub fn refresh_token_expires_in<T>(mut self, value: T) -> Self
@@ -979,11 +1004,11 @@ pub mod types {
             {
                 self.refresh_token_expires_in = value
                     .try_into()
-                    .map_err(|e| {
+                    .map_err(|e| ::std::borrow::Cow::Owned(
                         format!(
                             "error converting supplied value for refresh_token_expires_in: {e}"
-                        )
-                    });
+                        ),
+                    ));
                 self
             }
             pub fn token_type<T>(mut self, value: T) -> Self
@@ -993,9 +1018,9 @@ pub mod types {
             {
                 self.token_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for token_type: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for token_type: {e}"),
+                    ));
                 self
             }
             pub fn user_id<T>(mut self, value: T) -> Self
@@ -1005,9 +1030,9 @@ pub mod types {
             {
                 self.user_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user_id: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for user_id: {e}"),
+                    ));
                 self
             }
             pub fn user_name<T>(mut self, value: T) -> Self
@@ -1017,9 +1042,9 @@ pub mod types {
             {
                 self.user_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user_name: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for user_name: {e}"),
+                    ));
                 self
             }
             pub fn user_type<T>(mut self, value: T) -> Self
@@ -1029,9 +1054,9 @@ pub mod types {
             {
                 self.user_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user_type: {e}")
-                    });
+                    .map_err(|e| ::std::borrow::Cow::Owned(
+                        format!("error converting supplied value for user_type: {e}"),
+                    ));
                 self
             }
         }
@@ -1114,6 +1139,11 @@ pub mod types {
         impl From<String> for ConversionError {
             fn from(value: String) -> Self {
                 Self(value.into())
+            }
+        }
+        impl From<::std::borrow::Cow<'static, str>> for ConversionError {
+            fn from(value: ::std::borrow::Cow<'static, str>) -> Self {
+                Self(value)
             }
         }
     }
@@ -1376,14 +1406,9 @@ pub mod builder {
                     .inner
                     .url("/v2/login/authorization/dialog")
                     .map_err(Error::InvalidRequest)?;
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let header_value_0: ::reqwest::header::HeaderValue = ::reqwest::header::HeaderValue::from_static(
+                    super::Client::api_version(),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -1403,7 +1428,10 @@ pub mod builder {
                     )
                     .query(&progenitor_client::QueryParam::new("scope", &scope))
                     .query(&progenitor_client::QueryParam::new("state", &state))
-                    .headers(header_map)
+                    .header(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        header_value_0,
+                    )
                     .build()?;
                 Ok(request)
             })()
@@ -1494,14 +1522,9 @@ pub mod builder {
                     .inner
                     .url("/v2/login/authorization/token")
                     .map_err(Error::InvalidRequest)?;
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let header_value_0: ::reqwest::header::HeaderValue = ::reqwest::header::HeaderValue::from_static(
+                    super::Client::api_version(),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -1511,7 +1534,10 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .form_urlencoded(&body)?
-                    .headers(header_map)
+                    .header(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        header_value_0,
+                    )
                     .build()?;
                 Ok(request)
             })()
@@ -1621,14 +1647,9 @@ pub mod builder {
                     "{}/v3/login/auth/token/request/{}", client.baseurl, encode_path(&
                     client_id.to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let header_value_0: ::reqwest::header::HeaderValue = ::reqwest::header::HeaderValue::from_static(
+                    super::Client::api_version(),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -1638,7 +1659,10 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
+                    .header(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        header_value_0,
+                    )
                     .build()?;
                 Ok(request)
             })()
@@ -1723,16 +1747,12 @@ pub mod builder {
             > {
                 let authorization = authorization.map_err(Error::InvalidRequest)?;
                 let url = client.inner.url("/v2/logout").map_err(Error::InvalidRequest)?;
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                header_map
-                    .append("Authorization", authorization.to_string().try_into()?);
+                let header_value_0: ::reqwest::header::HeaderValue = ::reqwest::header::HeaderValue::from_static(
+                    super::Client::api_version(),
+                );
+                let header_value_1: ::reqwest::header::HeaderValue = authorization
+                    .to_string()
+                    .try_into()?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -1741,7 +1761,14 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
+                    .header(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        header_value_0,
+                    )
+                    .header(
+                        ::reqwest::header::HeaderName::from_static("authorization"),
+                        header_value_1,
+                    )
                     .build()?;
                 Ok(request)
             })()

@@ -93,6 +93,24 @@ pub const CODE: &[CodeTransform] = &[
         apply: redacted_builder_debug,
     },
     CodeTransform {
+        name: "direct-request-headers",
+        why: "progenitor puts the `api-version` and declared header parameters in a \
+          `HeaderMap` of their own and merges it into the request with `.headers(..)`: two \
+          more allocations and a second insert per header on every call. Each value is now \
+          computed where it was and added with `.header(..)` (a literal name as \
+          `HeaderName::from_static`); the request carries the same headers in the same order.",
+        apply: direct_request_headers,
+    },
+    CodeTransform {
+        name: "static-builder-defaults",
+        why: "typify's builders hold each field's error as a `String`, so every `Default` (made \
+          by every operation builder's `new`, before `.body(..)` replaces it) allocated its \
+          \"no value supplied for ..\" messages. Their error is now a `Cow<'static, str>`: \
+          those messages are borrowed, a setter's conversion message is owned as before, and \
+          `ConversionError` converts from it.",
+        apply: static_builder_defaults,
+    },
+    CodeTransform {
         name: "no-unconfigured-client",
         why: "progenitor's `Client::new(baseurl)` builds a `reqwest::Client` with `unwrap()` and \
           reqwest's default redirect policy, which follows a `307`/`308` answer to the token \
@@ -628,6 +646,325 @@ pub fn no_unconfigured_client(file: &mut syn::File) -> Result<(), String> {
     }
 }
 
+/// Rewrites each operation's
+///
+/// ```text
+/// let mut header_map = ::reqwest::header::HeaderMap::with_capacity(N);
+/// header_map.append(K1, V1);
+/// header_map.append(K2, V2);
+/// let mut request = client.client.post(url) .. .headers(header_map).build()?;
+/// ```
+///
+/// into
+///
+/// ```text
+/// let header_value_0: ::reqwest::header::HeaderValue = V1;
+/// let header_value_1: ::reqwest::header::HeaderValue = V2;
+/// let mut request = client.client.post(url) .. .header(K1, header_value_0)
+///     .header(K2, header_value_1).build()?;
+/// ```
+///
+/// The values are still computed where they were, in the same order and to
+/// the same type, so their errors are the same. A key given as a string
+/// literal becomes `HeaderName::from_static` of it in lower case, checked
+/// here to be a valid name. `headers` replaces a header of the same name set
+/// earlier in the chain and `header` appends one, so a name that progenitor
+/// sets itself (`accept`, `content-type`, `content-length`) is an error,
+/// as is any other use of `header_map` or a block without the
+/// `.headers(header_map)` it fills.
+pub fn direct_request_headers(file: &mut syn::File) -> Result<(), String> {
+    use syn::visit_mut::VisitMut;
+
+    struct Rewriter {
+        rewritten: usize,
+        error: Option<String>,
+    }
+
+    impl VisitMut for Rewriter {
+        fn visit_block_mut(&mut self, block: &mut syn::Block) {
+            syn::visit_mut::visit_block_mut(self, block);
+            match header_map_to_headers(&mut block.stmts) {
+                Ok(n) => self.rewritten += n,
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                }
+            }
+        }
+    }
+
+    let mut rewriter = Rewriter {
+        rewritten: 0,
+        error: None,
+    };
+    rewriter.visit_file_mut(file);
+    if let Some(e) = rewriter.error {
+        return Err(format!("{e}; has progenitor's output changed?"));
+    }
+    if rewriter.rewritten == 0 {
+        return Err("no `let mut header_map = ..` found; has progenitor's output changed?".into());
+    }
+    Ok(())
+}
+
+/// The names progenitor's request chain sets before `.headers(..)`.
+const CHAIN_SET_HEADERS: [&str; 3] = ["accept", "content-type", "content-length"];
+
+/// [`direct_request_headers`] on one block's statements: how many header
+/// maps it rewrote (0 or 1).
+fn header_map_to_headers(stmts: &mut Vec<syn::Stmt>) -> Result<usize, String> {
+    use syn::visit_mut::VisitMut;
+
+    let Some(at) = stmts.iter().position(|s| binds(s, "header_map")) else {
+        return Ok(0);
+    };
+    let made = match &stmts[at] {
+        syn::Stmt::Local(l) => l.init.as_ref().map(|i| squashed(&i.expr)),
+        _ => None,
+    };
+    if !made.is_some_and(|m| m.starts_with("::reqwest::header::HeaderMap::with_capacity(")) {
+        return Err("`header_map` is not made by `HeaderMap::with_capacity`".into());
+    }
+    let mut appended = Vec::new();
+    let mut end = at + 1;
+    while let Some(stmt) = stmts.get(end) {
+        let syn::Stmt::Expr(syn::Expr::MethodCall(call), Some(_)) = stmt else {
+            break;
+        };
+        if squashed(&call.receiver) != "header_map" {
+            break;
+        }
+        if call.method != "append" || call.args.len() != 2 {
+            return Err(format!(
+                "an unknown use of `header_map`: `{}`",
+                squashed(stmt)
+            ));
+        }
+        appended.push((call.args[0].clone(), call.args[1].clone()));
+        end += 1;
+    }
+    let mut values = Vec::new();
+    let mut calls = Vec::new();
+    for (i, (key, value)) in appended.into_iter().enumerate() {
+        let key: syn::Expr = match &key {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(name),
+                ..
+            }) => {
+                let name = name.value().to_ascii_lowercase();
+                if name.is_empty()
+                    || !name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_!#$%&'*+.^`|~".contains(&b))
+                {
+                    return Err(format!("`{name}` is not a header name"));
+                }
+                syn::parse_quote!(::reqwest::header::HeaderName::from_static(#name))
+            }
+            other => other.clone(),
+        };
+        let named = squashed(&key).to_ascii_lowercase();
+        if let Some(set) = CHAIN_SET_HEADERS
+            .iter()
+            .find(|h| named.contains(&format!("\"{h}\"")) || named.ends_with(&h.replace('-', "_")))
+        {
+            return Err(format!(
+                "`{set}` would be appended to the one the request chain sets, not replace it"
+            ));
+        }
+        let binding = quote::format_ident!("header_value_{i}");
+        values.push(syn::parse_quote! {
+            let #binding: ::reqwest::header::HeaderValue = #value;
+        });
+        calls.push((key, binding));
+    }
+
+    /// Replaces the one `x.headers(header_map)` with `x.header(K, V)..`,
+    /// and counts every other mention of `header_map`.
+    struct Headers {
+        calls: Vec<(syn::Expr, syn::Ident)>,
+        replaced: usize,
+        other: usize,
+    }
+    impl VisitMut for Headers {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            if let syn::Expr::MethodCall(call) = expr {
+                if call.method == "headers"
+                    && call.args.len() == 1
+                    && squashed(&call.args[0]) == "header_map"
+                {
+                    syn::visit_mut::visit_expr_mut(self, &mut call.receiver);
+                    let mut chain = (*call.receiver).clone();
+                    for (key, value) in &self.calls {
+                        chain = syn::parse_quote!(#chain.header(#key, #value));
+                    }
+                    *expr = chain;
+                    self.replaced += 1;
+                    return;
+                }
+            }
+            syn::visit_mut::visit_expr_mut(self, expr);
+        }
+
+        fn visit_ident_mut(&mut self, ident: &mut syn::Ident) {
+            if ident == "header_map" {
+                self.other += 1;
+            }
+        }
+    }
+    let mut headers = Headers {
+        calls,
+        replaced: 0,
+        other: 0,
+    };
+    for stmt in &mut stmts[end..] {
+        headers.visit_stmt_mut(stmt);
+    }
+    if headers.replaced != 1 || headers.other != 0 {
+        return Err(format!(
+            "`header_map` is used {} time(s) as `.headers(header_map)` and {} other time(s) \
+             after it is filled; expected once and never",
+            headers.replaced, headers.other
+        ));
+    }
+    stmts.splice(at..end, values);
+    Ok(1)
+}
+
+/// In typify's builders (`types::builder`), the error of every field is a
+/// `Cow<'static, str>` instead of a `String`: `Default` borrows its "no
+/// value supplied for `field`" messages instead of allocating them, and a
+/// setter's conversion error is `Cow::Owned` of the message it formatted.
+/// `types::error::ConversionError`, which holds a `Cow<'static, str>`,
+/// gets the `From` that the builders' `TryFrom` needs. The messages are
+/// unchanged. Finding no builder field, no `Default` message, or no
+/// `ConversionError(Cow<'static, str>)` is an error.
+pub fn static_builder_defaults(file: &mut syn::File) -> Result<(), String> {
+    use syn::visit_mut::VisitMut;
+
+    let types = module_items(&mut file.items, "types").ok_or("no `mod types`")?;
+    let holds_cow = types.iter().any(|i| {
+        matches!(i, syn::Item::Mod(m) if m.ident == "error"
+        && m.content.as_ref().is_some_and(|(_, items)| items.iter().any(|i| {
+            matches!(i, syn::Item::Struct(s) if s.ident == "ConversionError"
+                && squashed(&s.fields) == "(::std::borrow::Cow<'static,str>)")
+        })))
+    });
+    if !holds_cow {
+        return Err("no `types::error::ConversionError(Cow<'static, str>)`".into());
+    }
+
+    struct Rewriter {
+        fields: usize,
+        defaults: usize,
+        setters: usize,
+        in_default: bool,
+    }
+    impl VisitMut for Rewriter {
+        fn visit_field_mut(&mut self, field: &mut syn::Field) {
+            let syn::Type::Path(p) = &mut field.ty else {
+                return;
+            };
+            let Some(last) = p.path.segments.last_mut() else {
+                return;
+            };
+            let syn::PathArguments::AngleBracketed(args) = &mut last.arguments else {
+                return;
+            };
+            if last.ident == "Result"
+                && args.args.len() == 2
+                && squashed(&args.args[1]) == "::std::string::String"
+            {
+                args.args[1] = syn::parse_quote!(::std::borrow::Cow<'static, str>);
+                self.fields += 1;
+            }
+        }
+
+        fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
+            self.in_default = item
+                .trait_
+                .as_ref()
+                .is_some_and(|(path, _)| squashed(path) == "::std::default::Default");
+            syn::visit_mut::visit_item_impl_mut(self, item);
+            self.in_default = false;
+        }
+
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            syn::visit_mut::visit_expr_mut(self, expr);
+            match expr {
+                // `Err("no value supplied for x".to_string())` in `Default`.
+                syn::Expr::Call(call)
+                    if self.in_default && squashed(&call.func) == "Err" && call.args.len() == 1 =>
+                {
+                    if let syn::Expr::MethodCall(m) = &call.args[0] {
+                        if m.method == "to_string" && m.args.is_empty() {
+                            if let syn::Expr::Lit(lit) = &*m.receiver {
+                                call.args[0] =
+                                    syn::parse_quote!(::std::borrow::Cow::Borrowed(#lit));
+                                self.defaults += 1;
+                            }
+                        }
+                    }
+                }
+                // A setter's `.map_err(|e| format!(..))`.
+                syn::Expr::MethodCall(call)
+                    if !self.in_default && call.method == "map_err" && call.args.len() == 1 =>
+                {
+                    if let syn::Expr::Closure(closure) = &mut call.args[0] {
+                        let body = &closure.body;
+                        let formats = squashed(body)
+                            .trim_start_matches('{')
+                            .starts_with("format!(");
+                        if formats {
+                            *closure.body = syn::parse_quote!(::std::borrow::Cow::Owned(#body));
+                            self.setters += 1;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    let builder = module_items(types, "builder").ok_or("no `mod types::builder`")?;
+    let mut rewriter = Rewriter {
+        fields: 0,
+        defaults: 0,
+        setters: 0,
+        in_default: false,
+    };
+    for item in builder.iter_mut() {
+        rewriter.visit_item_mut(item);
+    }
+    if rewriter.fields == 0 || rewriter.defaults == 0 || rewriter.setters == 0 {
+        return Err(format!(
+            "rewrote {} builder fields, {} `Default` messages and {} setters; expected some of \
+             each",
+            rewriter.fields, rewriter.defaults, rewriter.setters
+        ));
+    }
+    let error = module_items(types, "error").ok_or("no `mod types::error`")?;
+    error.push(syn::parse_quote! {
+        impl From<::std::borrow::Cow<'static, str>> for ConversionError {
+            fn from(value: ::std::borrow::Cow<'static, str>) -> Self {
+                Self(value)
+            }
+        }
+    });
+    Ok(())
+}
+
+/// The items of the inline module `name` among `items`.
+fn module_items<'a>(items: &'a mut [syn::Item], name: &str) -> Option<&'a mut Vec<syn::Item>> {
+    items.iter_mut().find_map(|i| match i {
+        syn::Item::Mod(syn::ItemMod {
+            ident,
+            content: Some((_, inner)),
+            ..
+        }) if ident == name => Some(inner),
+        _ => None,
+    })
+}
+
 /// Applies every transform of [`ALL`] in order.
 pub fn apply_all(spec: &mut OpenAPI) -> Result<(), String> {
     for t in ALL {
@@ -1050,6 +1387,200 @@ mod tests {
         ] {
             let mut file: syn::File = syn::parse_str(&broken).unwrap();
             assert!(redacted_builder_debug(&mut file).is_err(), "{broken}");
+        }
+    }
+
+    const HEADER_MAP: &str = r#"
+        fn send(client: &Client, authorization: String) -> Result<Request, Error> {
+            let url = client.inner.url("/v2/logout").map_err(Error::InvalidRequest)?;
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            header_map.append("Authorization", authorization.to_string().try_into()?);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(::reqwest::header::ACCEPT, ::reqwest::header::HeaderValue::from_static("application/json"))
+                .headers(header_map)
+                .build()?;
+            Ok(request)
+        }
+    "#;
+
+    fn direct(src: &str) -> Result<String, String> {
+        let mut file: syn::File = syn::parse_str(src).map_err(|e| e.to_string())?;
+        direct_request_headers(&mut file)?;
+        Ok(no_trailing_commas(&squash(&prettyplease::unparse(&file))))
+    }
+
+    #[test]
+    fn header_maps_become_header_calls_with_values_computed_in_place() {
+        let out = direct(HEADER_MAP).unwrap();
+        let expected = no_trailing_commas(&squash(
+            r#"
+            let url = client.inner.url("/v2/logout").map_err(Error::InvalidRequest)?;
+            let header_value_0: ::reqwest::header::HeaderValue =
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version());
+            let header_value_1: ::reqwest::header::HeaderValue =
+                authorization.to_string().try_into()?;
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(::reqwest::header::ACCEPT, ::reqwest::header::HeaderValue::from_static("application/json"))
+                .header(::reqwest::header::HeaderName::from_static("api-version"), header_value_0)
+                .header(::reqwest::header::HeaderName::from_static("authorization"), header_value_1)
+                .build()?;
+            Ok(request)
+            "#,
+        ));
+        assert!(out.contains(&expected), "{out}");
+        assert!(!out.contains("header_map"), "{out}");
+    }
+
+    #[test]
+    fn a_header_map_the_rewrite_cannot_follow_is_an_error() {
+        for (broken, why) in [
+            (
+                HEADER_MAP.replace(r#""Authorization""#, r#""Content-Type""#),
+                "content-type",
+            ),
+            (
+                HEADER_MAP.replace(r#""Authorization""#, "::reqwest::header::ACCEPT"),
+                "accept",
+            ),
+            (
+                HEADER_MAP.replace(r#""Authorization""#, r#""bad name""#),
+                "not a header name",
+            ),
+            (
+                HEADER_MAP
+                    .replace(
+                        "header_map.append(\"Authorization\"",
+                        "if true { header_map.append(\"Authorization\"",
+                    )
+                    .replace(".try_into()?);", ".try_into()?); }"),
+                "other time",
+            ),
+            (HEADER_MAP.replace(".headers(header_map)", ""), "0 time(s)"),
+            (
+                HEADER_MAP.replace(
+                    "header_map.append(\"Authorization\"",
+                    "header_map.insert(\"Authorization\"",
+                ),
+                "unknown use",
+            ),
+            (
+                HEADER_MAP.replace("HeaderMap::with_capacity(2usize)", "HeaderMap::new()"),
+                "with_capacity",
+            ),
+            ("fn main() {}".to_string(), "no `let mut header_map"),
+        ] {
+            let err = direct(&broken).unwrap_err();
+            assert!(err.contains(why), "{why}: {err}");
+        }
+    }
+
+    const TYPE_BUILDERS: &str = r#"
+        pub mod types {
+            pub mod error {
+                pub struct ConversionError(::std::borrow::Cow<'static, str>);
+            }
+            pub mod builder {
+                #[derive(Clone, Debug)]
+                pub struct TokenRequest {
+                    code: ::std::result::Result<crate::AuthorizationCode, ::std::string::String>,
+                    refresh_extended_token: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+                }
+                impl ::std::default::Default for TokenRequest {
+                    fn default() -> Self {
+                        Self {
+                            code: Err("no value supplied for code".to_string()),
+                            refresh_extended_token: Ok(Default::default()),
+                        }
+                    }
+                }
+                impl TokenRequest {
+                    pub fn code<T>(mut self, value: T) -> Self
+                    where
+                        T: ::std::convert::TryInto<crate::AuthorizationCode>,
+                        T::Error: ::std::fmt::Display,
+                    {
+                        self.code = value
+                            .try_into()
+                            .map_err(|e| { format!("error converting supplied value for code: {e}") });
+                        self
+                    }
+                }
+            }
+        }
+        pub mod builder {
+            pub struct Token<'a> {
+                body: Result<types::builder::TokenRequest, String>,
+            }
+        }
+    "#;
+
+    fn static_defaults(src: &str) -> Result<String, String> {
+        let mut file: syn::File = syn::parse_str(src).map_err(|e| e.to_string())?;
+        static_builder_defaults(&mut file)?;
+        Ok(no_trailing_commas(&squash(&prettyplease::unparse(&file))))
+    }
+
+    #[test]
+    fn type_builders_borrow_their_default_errors() {
+        let out = static_defaults(TYPE_BUILDERS).unwrap();
+        for needle in [
+            "code: ::std::result::Result<crate::AuthorizationCode, ::std::borrow::Cow<'static, str>>",
+            "refresh_extended_token: ::std::result::Result<::std::option::Option<bool>, ::std::borrow::Cow<'static, str>>",
+            r#"code: Err(::std::borrow::Cow::Borrowed("no value supplied for code"))"#,
+            r#".map_err(|e| ::std::borrow::Cow::Owned({ format!("error converting supplied value for code: {e}") }))"#,
+            "impl From<::std::borrow::Cow<'static, str>> for ConversionError {",
+            // progenitor's own operation builders keep their `String`.
+            "body: Result<types::builder::TokenRequest, String>",
+        ] {
+            assert!(
+                out.contains(&no_trailing_commas(&squash(needle))),
+                "missing {needle}\nin {out}"
+            );
+        }
+        assert!(!out.contains("to_string()"), "{out}");
+    }
+
+    #[test]
+    fn type_builders_of_another_shape_are_an_error() {
+        for (broken, why) in [
+            (
+                TYPE_BUILDERS.replace(
+                    "ConversionError(::std::borrow::Cow<'static, str>)",
+                    "ConversionError(String)",
+                ),
+                "ConversionError",
+            ),
+            (
+                TYPE_BUILDERS.replace(
+                    r#"Err("no value supplied for code".to_string())"#,
+                    r#"Err(String::new())"#,
+                ),
+                "0 `Default` messages",
+            ),
+            (
+                TYPE_BUILDERS.replace("format!(", "std::format!("),
+                "0 setters",
+            ),
+            (
+                TYPE_BUILDERS.replace(
+                    "pub mod builder {\n                #[derive",
+                    "pub mod built {\n                #[derive",
+                ),
+                "types::builder",
+            ),
+        ] {
+            let err = static_defaults(&broken).unwrap_err();
+            assert!(err.contains(why), "{why}: {err}");
         }
     }
 
