@@ -545,7 +545,10 @@ fn map_error(
                 Error::Transport(TransportError(e))
             }
         }
-        G::InvalidRequest(m) | G::Custom(m) => Error::InvalidInput(m),
+        G::InvalidRequest(m) => Error::InvalidInput(m),
+        // Made only by `buffered::decode`, after the answer came: not the
+        // input's fault, so never `InvalidInput` ("nothing was sent").
+        G::Custom(reason) => invalid_response(operation, &observed, reason, redactor),
         G::ErrorResponse(value) => {
             let status = value.status().as_u16();
             let envelope = value.into_inner();
@@ -795,5 +798,38 @@ fn read_answer(
         *rebuilt.headers_mut() = headers;
         rebuilt.extensions_mut().insert(BufferedBody(kept));
         Ok(reqwest::Response::from(rebuilt))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Custom` comes from decoding, after the request went out: it is
+    /// reported as an answer that could not be used, with what was seen of
+    /// it, and never as rejected input.
+    #[test]
+    fn a_custom_error_is_an_invalid_response_not_invalid_input() {
+        let observed = Observed {
+            status: 200,
+            body: Bytes::from_static(b"{\"code\":\"c0de\"}"),
+            ..Observed::default()
+        };
+        let secrets = ["c0de"];
+        let redactor = Redactor::new(&secrets);
+        let error = map_error(
+            "token",
+            progenitor_client::Error::Custom("internal error: not kept".into()),
+            observed,
+            &redactor,
+        );
+        match error {
+            Error::InvalidResponse(r) => {
+                assert_eq!((r.status, r.operation), (200, "token"));
+                assert_eq!(r.reason, "internal error: not kept");
+                assert!(!r.excerpt.contains("c0de"), "{}", r.excerpt);
+            }
+            other => panic!("expected InvalidResponse, got {other:?}"),
+        }
     }
 }
