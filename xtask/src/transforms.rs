@@ -104,7 +104,8 @@ pub const CODE: &[CodeTransform] = &[
     CodeTransform {
         name: "static-builder-defaults",
         why: "typify's builders hold each field's error as a `String`, so every `Default` (made \
-          by every operation builder's `new`, before `.body(..)` replaces it) allocated its \
+          by the `new` of each operation builder that has a body, and replaced by `.body(..)`) \
+          allocated its \
           \"no value supplied for ..\" messages. Their error is now a `Cow<'static, str>`: \
           those messages are borrowed, a setter's conversion message is owned as before, and \
           `ConversionError` converts from it.",
@@ -669,8 +670,9 @@ pub fn no_unconfigured_client(file: &mut syn::File) -> Result<(), String> {
 /// literal becomes `HeaderName::from_static` of it in lower case, checked
 /// here to be a valid name. `headers` replaces a header of the same name set
 /// earlier in the chain and `header` appends one, so a name that progenitor
-/// sets itself (`accept`, `content-type`, `content-length`) is an error,
-/// as is any other use of `header_map` or a block without the
+/// sets itself (`accept`, `content-type`; `content-length` too, as a
+/// precaution) is an error, as is any other use of `header_map` outside a
+/// macro's tokens (those show up as a compile error), a block without the
 /// `.headers(header_map)` it fills.
 pub fn direct_request_headers(file: &mut syn::File) -> Result<(), String> {
     use syn::visit_mut::VisitMut;
@@ -706,7 +708,9 @@ pub fn direct_request_headers(file: &mut syn::File) -> Result<(), String> {
     Ok(())
 }
 
-/// The names progenitor's request chain sets before `.headers(..)`.
+/// The names progenitor's request chain sets before `.headers(..)`
+/// (`accept`, and `content-type` with a body), and `content-length`, which
+/// it does not set but which must never be sent twice.
 const CHAIN_SET_HEADERS: [&str; 3] = ["accept", "content-type", "content-length"];
 
 /// [`direct_request_headers`] on one block's statements: how many header
@@ -741,6 +745,20 @@ fn header_map_to_headers(stmts: &mut Vec<syn::Stmt>) -> Result<usize, String> {
         }
         appended.push((call.args[0].clone(), call.args[1].clone()));
         end += 1;
+    }
+    /// Finds any identifier starting with `header_value_` already in use.
+    struct Taken(bool);
+    impl VisitMut for Taken {
+        fn visit_ident_mut(&mut self, ident: &mut syn::Ident) {
+            self.0 |= ident.to_string().starts_with("header_value_");
+        }
+    }
+    let mut taken = Taken(false);
+    for stmt in stmts.iter_mut() {
+        taken.visit_stmt_mut(stmt);
+    }
+    if taken.0 {
+        return Err("a name starting with `header_value_` is already in use".into());
     }
     let mut values = Vec::new();
     let mut calls = Vec::new();
@@ -858,6 +876,9 @@ pub fn static_builder_defaults(file: &mut syn::File) -> Result<(), String> {
         defaults: usize,
         setters: usize,
         in_default: bool,
+        /// `Err(..)` in a `Default` or `.map_err(..)` elsewhere that is not
+        /// of a known shape: it would keep a `String` error.
+        unknown: Vec<String>,
     }
     impl VisitMut for Rewriter {
         fn visit_field_mut(&mut self, field: &mut syn::Field) {
@@ -895,14 +916,23 @@ pub fn static_builder_defaults(file: &mut syn::File) -> Result<(), String> {
                 syn::Expr::Call(call)
                     if self.in_default && squashed(&call.func) == "Err" && call.args.len() == 1 =>
                 {
-                    if let syn::Expr::MethodCall(m) = &call.args[0] {
-                        if m.method == "to_string" && m.args.is_empty() {
-                            if let syn::Expr::Lit(lit) = &*m.receiver {
-                                call.args[0] =
-                                    syn::parse_quote!(::std::borrow::Cow::Borrowed(#lit));
-                                self.defaults += 1;
+                    let literal = match &call.args[0] {
+                        syn::Expr::MethodCall(m)
+                            if m.method == "to_string" && m.args.is_empty() =>
+                        {
+                            match &*m.receiver {
+                                syn::Expr::Lit(lit) => Some(lit.clone()),
+                                _ => None,
                             }
                         }
+                        _ => None,
+                    };
+                    match literal {
+                        Some(lit) => {
+                            call.args[0] = syn::parse_quote!(::std::borrow::Cow::Borrowed(#lit));
+                            self.defaults += 1;
+                        }
+                        None => self.unknown.push(squashed(call)),
                     }
                 }
                 // A setter's `.map_err(|e| format!(..))`.
@@ -917,8 +947,10 @@ pub fn static_builder_defaults(file: &mut syn::File) -> Result<(), String> {
                         if formats {
                             *closure.body = syn::parse_quote!(::std::borrow::Cow::Owned(#body));
                             self.setters += 1;
+                            return;
                         }
                     }
+                    self.unknown.push(squashed(call));
                 }
                 _ => {}
             }
@@ -931,9 +963,19 @@ pub fn static_builder_defaults(file: &mut syn::File) -> Result<(), String> {
         defaults: 0,
         setters: 0,
         in_default: false,
+        unknown: Vec::new(),
     };
     for item in builder.iter_mut() {
         rewriter.visit_item_mut(item);
+    }
+    if let Some(shape) = rewriter.unknown.first() {
+        return Err(format!("a builder error of unknown shape: `{shape}`"));
+    }
+    if rewriter.setters != rewriter.fields {
+        return Err(format!(
+            "{} builder fields but {} setters rewritten; expected one setter per field",
+            rewriter.fields, rewriter.setters
+        ));
     }
     if rewriter.fields == 0 || rewriter.defaults == 0 || rewriter.setters == 0 {
         return Err(format!(
@@ -1477,6 +1519,13 @@ mod tests {
                 HEADER_MAP.replace("HeaderMap::with_capacity(2usize)", "HeaderMap::new()"),
                 "with_capacity",
             ),
+            (
+                HEADER_MAP.replace(
+                    "let url = client",
+                    "let header_value_1 = 1; let url = client",
+                ),
+                "already in use",
+            ),
             ("fn main() {}".to_string(), "no `let mut header_map"),
         ] {
             let err = direct(&broken).unwrap_err();
@@ -1512,6 +1561,16 @@ mod tests {
                         self.code = value
                             .try_into()
                             .map_err(|e| { format!("error converting supplied value for code: {e}") });
+                        self
+                    }
+                    pub fn refresh_extended_token<T>(mut self, value: T) -> Self
+                    where
+                        T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                        T::Error: ::std::fmt::Display,
+                    {
+                        self.refresh_extended_token = value
+                            .try_into()
+                            .map_err(|e| { format!("error converting supplied value for refresh_extended_token: {e}") });
                         self
                     }
                 }
@@ -1565,11 +1624,19 @@ mod tests {
                     r#"Err("no value supplied for code".to_string())"#,
                     r#"Err(String::new())"#,
                 ),
-                "0 `Default` messages",
+                "unknown shape: `Err(String::new())`",
             ),
             (
-                TYPE_BUILDERS.replace("format!(", "std::format!("),
-                "0 setters",
+                TYPE_BUILDERS.replace("{ format!(\"error converting supplied value for code", "{ std::format!(\"error converting supplied value for code"),
+                "unknown shape: `value.try_into().map_err(",
+            ),
+            (
+                TYPE_BUILDERS.replace(
+                    "refresh_extended_token: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,",
+                    "refresh_extended_token: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,\n\
+                     extra: ::std::result::Result<bool, ::std::string::String>,",
+                ),
+                "3 builder fields but 2 setters",
             ),
             (
                 TYPE_BUILDERS.replace(
