@@ -715,25 +715,27 @@ async fn capture_one(body: serde_json::Value) -> (String, tokio::task::JoinHandl
 async fn each_call_puts_exactly_these_bytes_on_the_wire() {
     let agent = upstox_login_sdk::DEFAULT_USER_AGENT;
 
-    let (base_url, sent) = capture_one(token_response()).await;
-    client(&base_url)
-        .exchange_code(&app(), AuthorizationCode::new(CODE))
-        .await
-        .expect("exchange succeeds");
-    let form = token_form_body("");
-    assert_eq!(
-        sent.await.expect("served"),
-        format!(
-            "POST /v2/login/authorization/token HTTP/1.1\r\n\
-             accept: application/json\r\n\
-             content-type: application/x-www-form-urlencoded\r\n\
-             api-version: 2.0\r\n\
-             user-agent: {agent}\r\n\
-             host: {{host}}\r\n\
-             content-length: {}\r\n\r\n{form}",
-            form.len()
-        )
-    );
+    for (refresh, extra) in [(None, ""), (Some(true), "&refresh_extended_token=true")] {
+        let (base_url, sent) = capture_one(token_response()).await;
+        client(&base_url)
+            .exchange_code_with(&app(), AuthorizationCode::new(CODE), refresh)
+            .await
+            .expect("exchange succeeds");
+        let form = token_form_body(extra);
+        assert_eq!(
+            sent.await.expect("served"),
+            format!(
+                "POST /v2/login/authorization/token HTTP/1.1\r\n\
+                 accept: application/json\r\n\
+                 content-type: application/x-www-form-urlencoded\r\n\
+                 api-version: 2.0\r\n\
+                 user-agent: {agent}\r\n\
+                 host: {{host}}\r\n\
+                 content-length: {}\r\n\r\n{form}",
+                form.len()
+            )
+        );
+    }
 
     let (base_url, sent) =
         capture_one(serde_json::json!({"status": "success", "data": true})).await;
@@ -753,26 +755,32 @@ async fn each_call_puts_exactly_these_bytes_on_the_wire() {
         )
     );
 
-    let (base_url, sent) = capture_one(serde_json::json!({
-        "status": "success",
-        "data": {"authorization_expiry": "1795851000000", "notifier_url": "https://example.com/hook"}
-    }))
-    .await;
-    client(&base_url)
-        .request_indie_token(app().client_id(), &ClientSecret::new(CLIENT_SECRET), None)
-        .await
-        .expect("indie request succeeds");
-    let json = serde_json::json!({"client_secret": CLIENT_SECRET}).to_string();
-    assert_eq!(
-        sent.await.expect("served"),
-        format!(
-            "POST /v3/login/auth/token/request/a1b2-c3%20d4 HTTP/1.1\r\n\
-             accept: application/json\r\n\
-             content-type: application/json\r\n\
-             user-agent: {agent}\r\n\
-             host: {{host}}\r\n\
-             content-length: {}\r\n\r\n{json}",
-            json.len()
-        )
-    );
+    let secret = serde_json::to_string(CLIENT_SECRET).expect("a JSON string");
+    for (otp, extra) in [
+        (None, ""),
+        (Some(true), r#","otp_verification_disabled":true"#),
+    ] {
+        let (base_url, sent) = capture_one(serde_json::json!({
+            "status": "success",
+            "data": {"authorization_expiry": "1795851000000", "notifier_url": "https://example.com/hook"}
+        }))
+        .await;
+        client(&base_url)
+            .request_indie_token(app().client_id(), &ClientSecret::new(CLIENT_SECRET), otp)
+            .await
+            .expect("indie request succeeds");
+        let json = format!(r#"{{"client_secret":{secret}{extra}}}"#);
+        assert_eq!(
+            sent.await.expect("served"),
+            format!(
+                "POST /v3/login/auth/token/request/a1b2-c3%20d4 HTTP/1.1\r\n\
+                 accept: application/json\r\n\
+                 content-type: application/json\r\n\
+                 user-agent: {agent}\r\n\
+                 host: {{host}}\r\n\
+                 content-length: {}\r\n\r\n{json}",
+                json.len()
+            )
+        );
+    }
 }
