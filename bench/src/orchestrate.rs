@@ -456,6 +456,24 @@ impl Paired {
 
 /// Where `name` is in [`PAIRED_CLIENTS`] (out of range if it is not there,
 /// which a test rules out for the names used).
+/// The smallest and largest spread, in percent, between the fastest and
+/// the slowest run of one Rust client's row (`max / min - 1`), over the rows
+/// that have more than one run; `None` when none has.
+fn rust_spread_percent(rows: &[Row]) -> Option<(f64, f64)> {
+    let spreads: Vec<f64> = rows
+        .iter()
+        .filter(|r| RUST_CLIENTS.contains(&r.spec.client) && r.rates.len() > 1)
+        .filter_map(|r| {
+            let min = r.rates.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = r.rates.iter().copied().fold(0.0, f64::max);
+            (min > 0.0).then(|| (max / min - 1.0) * 100.0)
+        })
+        .collect();
+    let lo = spreads.iter().copied().reduce(f64::min)?;
+    let hi = spreads.iter().copied().reduce(f64::max)?;
+    Some((lo, hi))
+}
+
 fn at(name: &str) -> usize {
     PAIRED_CLIENTS
         .iter()
@@ -1702,10 +1720,17 @@ fn render(
     let _ = writeln!(s);
 
     let _ = writeln!(s, "## The Rust clients in one process, taking turns\n");
+    let varies = match rust_spread_percent(rows) {
+        Some((lo, hi)) => format!(
+            "the same Rust client's fastest run was {lo:.0}% to {hi:.0}% faster than its slowest \
+             (the min–max column above)"
+        ),
+        None => "the same client's rate varies from run to run".to_string(),
+    };
     let _ = writeln!(
         s,
-        "Separate processes minutes apart see different machines: on this one, the same client's rate varies by \
-         10–30% from run to run (the min–max column above), more than the differences being measured. So the \
+        "Separate processes minutes apart see different machines: in this run, {varies}, more than the \
+         differences being measured. So the \
          Rust clients also run in one process, each with its own connection, taking turns: {} rounds of {} \
          sequential calls per client, after {} untimed calls each. The order of the turns changes from round to \
          round ({} orders, a balanced Latin square): each client goes in each place, and directly after each \
@@ -2278,6 +2303,29 @@ Ir                    file:function
         assert_eq!(row.pick.rate(), Some(100.0));
         assert_eq!(row.pick.rss_kib, Some(30));
         assert_eq!(row.rates, vec![50.0, 100.0, 200.0]);
+    }
+
+    #[test]
+    fn spread_is_over_the_rust_rows_with_several_runs() {
+        let row = |client: &'static str, rates: Vec<f64>| Row {
+            spec: Spec { client, ..spec() },
+            pick: measured(100, 1.0, 10),
+            rates,
+            calls_per_run: 100,
+        };
+        let rows = [
+            row("sdk", vec![100.0, 110.0, 105.0]),
+            row("reqwest", vec![80.0, 120.0]),
+            // Not a Rust client, and a single run: neither counts.
+            row("python-sdk", vec![10.0, 100.0]),
+            row("reqwest-default", vec![50.0]),
+        ];
+        let (lo, hi) = rust_spread_percent(&rows).unwrap();
+        assert!(
+            (lo - 10.0).abs() < 1e-9 && (hi - 50.0).abs() < 1e-9,
+            "{lo} {hi}"
+        );
+        assert_eq!(rust_spread_percent(&rows[2..]), None);
     }
 
     #[test]
