@@ -40,6 +40,23 @@ pub fn token_request() -> upstox_login_sdk::generated::types::TokenRequest {
     }
 }
 
+/// The generated client made by hand, as a direct user makes it: reqwest
+/// configured by the SDK's builder, base URL and `Endpoints` from one string.
+pub fn generated_client(base_url: &str) -> upstox_login_sdk::generated::Client {
+    let http = LoginClient::builder()
+        .http_client_builder()
+        .and_then(|b| {
+            b.build()
+                .map_err(|e| upstox_login_sdk::Error::InvalidInput(e.to_string()))
+        })
+        .expect("an HTTP client");
+    upstox_login_sdk::generated::Client::new_with_client(
+        base_url,
+        http,
+        upstox_login_sdk::Endpoints::new(base_url).expect("endpoints"),
+    )
+}
+
 /// A client pointed at `base_url` with short timeouts.
 pub fn client(base_url: &str) -> LoginClient {
     LoginClient::builder()

@@ -6,7 +6,6 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use upstox_login_sdk::generated::types::{IndieUserTokenRequest, TokenRequest};
-use upstox_login_sdk::{Endpoints, LoginClient};
 
 struct Counting;
 
@@ -56,19 +55,7 @@ fn empty_request_builders_allocate_nothing() {
     let (_, n) = allocations(IndieUserTokenRequest::builder);
     assert_eq!(n, 0, "IndieUserTokenRequest::builder()");
 
-    let base = "https://api.upstox.com";
-    let http = LoginClient::builder()
-        .http_client_builder()
-        .and_then(|b| {
-            b.build()
-                .map_err(|e| upstox_login_sdk::Error::InvalidInput(e.to_string()))
-        })
-        .expect("an HTTP client");
-    let client = upstox_login_sdk::generated::Client::new_with_client(
-        base,
-        http,
-        Endpoints::new(base).expect("endpoints"),
-    );
+    let client = upstox_login_tests::generated_client("https://api.upstox.com");
     let (token, n) = allocations(|| client.token());
     assert_eq!(n, 0, "Client::token()");
     // The counter counts: a message that is formatted does allocate.

@@ -304,7 +304,7 @@ async fn an_indie_client_id_that_would_change_the_path_is_refused() {
 #[tokio::test]
 async fn generated_type_builders_name_what_is_missing_or_wrong() {
     use upstox_login_sdk::generated::types::{GrantType, TokenRequest};
-    use upstox_login_sdk::{AuthorizationCode, ClientSecret, Endpoints};
+    use upstox_login_sdk::{AuthorizationCode, ClientSecret};
     let missing = |b: upstox_login_sdk::generated::types::builder::TokenRequest| {
         TokenRequest::try_from(b).unwrap_err().to_string()
     };
@@ -327,19 +327,7 @@ async fn generated_type_builders_name_what_is_missing_or_wrong() {
         .expect("every field given");
     assert_eq!(whole.code, AuthorizationCode::new("c"));
 
-    let base = "https://api.upstox.com";
-    let http = LoginClient::builder()
-        .http_client_builder()
-        .and_then(|b| {
-            b.build()
-                .map_err(|e| upstox_login_sdk::Error::InvalidInput(e.to_string()))
-        })
-        .unwrap();
-    let client = upstox_login_sdk::generated::Client::new_with_client(
-        base,
-        http,
-        Endpoints::new(base).unwrap(),
-    );
+    let client = upstox_login_tests::generated_client("https://api.upstox.com");
     let sent = client
         .token()
         .body_map(|b| b.code(AuthorizationCode::new("c")))
@@ -359,20 +347,8 @@ async fn generated_type_builders_name_what_is_missing_or_wrong() {
 #[test]
 fn generated_builders_debug_hides_every_secret() {
     use upstox_login_sdk::generated::types::{IndieUserTokenRequest, TokenRequest};
-    use upstox_login_sdk::{AuthorizationCode, ClientSecret, Endpoints};
-    let base = "https://api.upstox.com";
-    let http = LoginClient::builder()
-        .http_client_builder()
-        .and_then(|b| {
-            b.build()
-                .map_err(|e| upstox_login_sdk::Error::InvalidInput(e.to_string()))
-        })
-        .unwrap();
-    let client = upstox_login_sdk::generated::Client::new_with_client(
-        base,
-        http,
-        Endpoints::new(base).unwrap(),
-    );
+    use upstox_login_sdk::{AuthorizationCode, ClientSecret};
+    let client = upstox_login_tests::generated_client("https://api.upstox.com");
     let app = upstox_login_tests::app();
     let shown = [
         format!(

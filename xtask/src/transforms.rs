@@ -321,13 +321,22 @@ pub fn lean_send_futures(file: &mut syn::File) -> Result<(), String> {
         error: None,
     };
     rewriter.visit_file_mut(file);
-    if let Some(e) = rewriter.error {
-        return Err(format!("{e}; has progenitor's output changed?"));
+    outcome(
+        rewriter.rewritten,
+        rewriter.error,
+        "no builder `send` found",
+    )
+}
+
+/// A whole-file rewrite's result: its first error, or an error saying
+/// `nothing_found` when it rewrote nothing, both as a sign that progenitor's
+/// output changed.
+fn outcome(rewritten: usize, error: Option<String>, nothing_found: &str) -> Result<(), String> {
+    match error {
+        Some(e) => Err(format!("{e}; has progenitor's output changed?")),
+        None if rewritten == 0 => Err(format!("{nothing_found}; has progenitor's output changed?")),
+        None => Ok(()),
     }
-    if rewriter.rewritten == 0 {
-        return Err("no builder `send` found; has progenitor's output changed?".into());
-    }
-    Ok(())
 }
 
 fn squashed(tokens: &impl quote::ToTokens) -> String {
@@ -699,13 +708,11 @@ pub fn direct_request_headers(file: &mut syn::File) -> Result<(), String> {
         error: None,
     };
     rewriter.visit_file_mut(file);
-    if let Some(e) = rewriter.error {
-        return Err(format!("{e}; has progenitor's output changed?"));
-    }
-    if rewriter.rewritten == 0 {
-        return Err("no `let mut header_map = ..` found; has progenitor's output changed?".into());
-    }
-    Ok(())
+    outcome(
+        rewriter.rewritten,
+        rewriter.error,
+        "no `let mut header_map = ..` found",
+    )
 }
 
 /// The names progenitor's request chain sets before `.headers(..)`
