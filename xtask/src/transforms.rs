@@ -1256,10 +1256,18 @@ mod tests {
         }
     "#;
 
-    fn lean(src: &str) -> Result<String, String> {
+    /// `src` after `transform`, squashed and without trailing commas.
+    fn applied(
+        transform: fn(&mut syn::File) -> Result<(), String>,
+        src: &str,
+    ) -> Result<String, String> {
         let mut file: syn::File = syn::parse_str(src).map_err(|e| e.to_string())?;
-        lean_send_futures(&mut file)?;
+        transform(&mut file)?;
         Ok(no_trailing_commas(&squash(&prettyplease::unparse(&file))))
+    }
+
+    fn lean(src: &str) -> Result<String, String> {
+        applied(lean_send_futures, src)
     }
 
     /// prettyplease puts commas after last items when it breaks lines.
@@ -1460,9 +1468,7 @@ mod tests {
     "#;
 
     fn direct(src: &str) -> Result<String, String> {
-        let mut file: syn::File = syn::parse_str(src).map_err(|e| e.to_string())?;
-        direct_request_headers(&mut file)?;
-        Ok(no_trailing_commas(&squash(&prettyplease::unparse(&file))))
+        applied(direct_request_headers, src)
     }
 
     #[test]
@@ -1591,9 +1597,7 @@ mod tests {
     "#;
 
     fn static_defaults(src: &str) -> Result<String, String> {
-        let mut file: syn::File = syn::parse_str(src).map_err(|e| e.to_string())?;
-        static_builder_defaults(&mut file)?;
-        Ok(no_trailing_commas(&squash(&prettyplease::unparse(&file))))
+        applied(static_builder_defaults, src)
     }
 
     #[test]
