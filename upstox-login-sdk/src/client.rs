@@ -1,7 +1,10 @@
 //! The client: configuration, the calls, and the mapping of every answer to
 //! a typed result.
 
+use std::cell::Cell;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
@@ -385,11 +388,11 @@ impl LoginClient {
         operation: &'static str,
         redactor: &Redactor<'_>,
         call: impl std::future::Future<
-            Output = Result<
-                progenitor_client::ResponseValue<T>,
-                progenitor_client::Error<ErrorEnvelope>,
-            >,
-        >,
+                Output = Result<
+                    progenitor_client::ResponseValue<T>,
+                    progenitor_client::Error<ErrorEnvelope>,
+                >,
+            > + Unpin,
         looks_ok: impl FnOnce(&T) -> bool,
         finish: impl FnOnce(T) -> Result<R, String>,
     ) -> Result<R, Error> {
@@ -397,7 +400,11 @@ impl LoginClient {
             max_body_bytes: self.max_body_bytes,
             observed: Mutex::new(Observed::default()),
         });
-        let result = CALL.scope(ctx.clone(), call).await;
+        let result = InCall {
+            ctx: Some(ctx.clone()),
+            call,
+        }
+        .await;
         let observed = std::mem::take(&mut *ctx.observed());
         match result {
             Ok(value) => {
@@ -418,11 +425,62 @@ impl LoginClient {
     }
 }
 
-tokio::task_local! {
-    /// The running call's context, seen by the exec hook. Behind an `Arc` so
-    /// that tokio's swap of the task-local value on every poll moves a
-    /// pointer, not the context.
-    static CALL: Arc<CallContext>;
+thread_local! {
+    /// The context of the facade call being polled on this thread, if any:
+    /// put here by [`InCall`] for the length of each poll, for the exec hook
+    /// and the generated code's decoding, which run inside that poll.
+    static CALL: Cell<Option<Arc<CallContext>>> = const { Cell::new(None) };
+}
+
+/// Swaps `slot` with the thread's current call context.
+fn swap_current(slot: &mut Option<Arc<CallContext>>) {
+    // `try_with` fails only while the thread is being torn down: no context.
+    let _ = CALL.try_with(|current| *slot = current.replace(slot.take()));
+}
+
+/// A swap with the current call context, undone when dropped, so that a
+/// panic cannot leave the wrong context current.
+struct Swapped<'a>(&'a mut Option<Arc<CallContext>>);
+
+impl<'a> Swapped<'a> {
+    fn new(slot: &'a mut Option<Arc<CallContext>>) -> Self {
+        swap_current(slot);
+        Swapped(slot)
+    }
+}
+
+impl Drop for Swapped<'_> {
+    fn drop(&mut self) {
+        swap_current(self.0);
+    }
+}
+
+/// Runs `f` with the context of the facade call being polled on this
+/// thread, if any.
+fn with_call<R>(f: impl FnOnce(Option<&CallContext>) -> R) -> R {
+    let mut slot = None;
+    let current = Swapped::new(&mut slot);
+    f(current.0.as_deref())
+}
+
+/// A facade call's future, its context made current while it is polled:
+/// what `tokio::task_local!`'s `scope` does, without moving the call's
+/// (large) output through the layers of closures that `scope` polls it in.
+struct InCall<F> {
+    /// The call's context while the call is not being polled, and whatever
+    /// was current before it while it is.
+    ctx: Option<Arc<CallContext>>,
+    call: F,
+}
+
+impl<F: std::future::Future + Unpin> std::future::Future for InCall<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
+        let _current = Swapped::new(&mut this.ctx);
+        Pin::new(&mut this.call).poll(cx)
+    }
 }
 
 struct CallContext {
@@ -443,7 +501,7 @@ impl CallContext {
 /// The body the exec hook read for the facade call running on this task, if
 /// one is running: what [`crate::buffered::decode`] decodes then.
 pub(crate) fn kept_body() -> Option<Bytes> {
-    CALL.try_with(|c| c.observed().body.clone()).ok()
+    with_call(|c| c.map(|c| c.observed().body.clone()))
 }
 
 /// What the exec hook saw of the answer, for errors that need it. Header
@@ -689,9 +747,7 @@ fn read_answer(
             }
         };
         let status = response.status();
-        let max = CALL
-            .try_with(|c| c.max_body_bytes)
-            .unwrap_or(DEFAULT_MAX_BODY_BYTES);
+        let max = with_call(|c| c.map_or(DEFAULT_MAX_BODY_BYTES, |c| c.max_body_bytes));
         let mut too_large = response.content_length().is_some_and(|n| n > max as u64);
         let mut body = Bytes::new();
         if !too_large {
@@ -742,8 +798,8 @@ fn read_answer(
         } else {
             None
         };
-        let in_facade = CALL
-            .try_with(|c| {
+        let in_facade = with_call(|c| {
+            c.map(|c| {
                 *c.observed() = Observed {
                     status: status.as_u16(),
                     content_type,
@@ -754,7 +810,8 @@ fn read_answer(
                     limit: max,
                 }
             })
-            .is_ok();
+        })
+        .is_some();
         if in_facade {
             // The facade reads the answer from `Observed`, and the generated
             // code decodes the body kept there (`kept_body`) or only reads the
@@ -804,6 +861,100 @@ fn read_answer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn context(max_body_bytes: usize) -> Arc<CallContext> {
+        Arc::new(CallContext {
+            max_body_bytes,
+            observed: Mutex::new(Observed::default()),
+        })
+    }
+
+    /// The cap of the call current on this thread, if any.
+    fn current_cap() -> Option<usize> {
+        with_call(|c| c.map(|c| c.max_body_bytes))
+    }
+
+    /// Polls `f` once, with a waker that does nothing.
+    fn poll_once<F: std::future::Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+        Pin::new(f).poll(&mut Context::from_waker(std::task::Waker::noop()))
+    }
+
+    /// A call's context is current exactly while that call is polled: not
+    /// before, not between its polls (when other calls on the thread run),
+    /// not after; a call polled inside another sees its own, and the outer
+    /// one sees its own again afterwards.
+    #[test]
+    fn a_call_context_is_current_only_while_its_call_is_polled() {
+        assert_eq!(current_cap(), None);
+        let mut first_poll = true;
+        let mut inner = InCall {
+            ctx: Some(context(2)),
+            call: Box::pin(std::future::poll_fn(|_| {
+                if std::mem::take(&mut first_poll) {
+                    assert_eq!(current_cap(), Some(2));
+                    Poll::Pending
+                } else {
+                    Poll::Ready(current_cap())
+                }
+            })),
+        };
+        let mut outer = InCall {
+            ctx: Some(context(1)),
+            call: Box::pin(std::future::poll_fn(move |_| {
+                let before = current_cap();
+                let pending = poll_once(&mut inner);
+                let nested = current_cap();
+                let done = poll_once(&mut inner);
+                Poll::Ready((before, pending.is_pending(), nested, done, current_cap()))
+            })),
+        };
+        assert_eq!(
+            poll_once(&mut outer),
+            Poll::Ready((Some(1), true, Some(1), Poll::Ready(Some(2)), Some(1)))
+        );
+        assert_eq!(current_cap(), None);
+
+        // Between two polls of a call, the thread has no context.
+        let mut polls = 0;
+        let mut waiting = InCall {
+            ctx: Some(context(3)),
+            call: Box::pin(std::future::poll_fn(|_| {
+                polls += 1;
+                if polls == 1 {
+                    Poll::Pending
+                } else {
+                    Poll::Ready(current_cap())
+                }
+            })),
+        };
+        assert!(poll_once(&mut waiting).is_pending());
+        assert_eq!(current_cap(), None);
+        assert_eq!(poll_once(&mut waiting), Poll::Ready(Some(3)));
+        assert_eq!(current_cap(), None);
+    }
+
+    /// A call that panics while polled does not leave its context current
+    /// for whatever the thread runs next.
+    #[test]
+    fn a_panicking_call_does_not_leave_its_context_current() {
+        let mut outer = InCall {
+            ctx: Some(context(1)),
+            call: Box::pin(std::future::poll_fn(|_| {
+                let mut panicking = InCall {
+                    ctx: Some(context(2)),
+                    call: Box::pin(std::future::poll_fn(|_| -> Poll<()> {
+                        panic!("the call failed")
+                    })),
+                };
+                let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    poll_once(&mut panicking)
+                }));
+                Poll::Ready((caught.is_err(), current_cap()))
+            })),
+        };
+        assert_eq!(poll_once(&mut outer), Poll::Ready((true, Some(1))));
+        assert_eq!(current_cap(), None);
+    }
 
     /// `Custom` comes from decoding, after the request went out: it is
     /// reported as an answer that could not be used, with what was seen of
