@@ -434,7 +434,8 @@ thread_local! {
 
 /// Swaps `slot` with the thread's current call context.
 fn swap_current(slot: &mut Option<Arc<CallContext>>) {
-    // `try_with` fails only while the thread is being torn down: no context.
+    // `try_with` fails only during or after this thread-local's destruction,
+    // when the thread is ending: then there is no context to swap.
     let _ = CALL.try_with(|current| *slot = current.replace(slot.take()));
 }
 
@@ -456,7 +457,9 @@ impl Drop for Swapped<'_> {
 }
 
 /// Runs `f` with the context of the facade call being polled on this
-/// thread, if any.
+/// thread, if any. The context is taken out for the length of `f` (lent, not
+/// cloned, so no reference count changes): `f` must not call `with_call` or
+/// [`kept_body`] itself, which would see no context.
 fn with_call<R>(f: impl FnOnce(Option<&CallContext>) -> R) -> R {
     let mut slot = None;
     let current = Swapped::new(&mut slot);
@@ -466,6 +469,11 @@ fn with_call<R>(f: impl FnOnce(Option<&CallContext>) -> R) -> R {
 /// A facade call's future, its context made current while it is polled:
 /// what `tokio::task_local!`'s `scope` does, without moving the call's
 /// (large) output through the layers of closures that `scope` polls it in.
+/// Unlike `scope`, it does not panic when polled on a thread whose
+/// thread-locals are already destroyed (the call then runs without its
+/// context: the default body cap, and errors without what was observed),
+/// and a call dropped before it finishes is dropped without its context
+/// current (dropping a generated call reads none).
 struct InCall<F> {
     /// The call's context while the call is not being polled, and whatever
     /// was current before it while it is.
@@ -498,8 +506,8 @@ impl CallContext {
     }
 }
 
-/// The body the exec hook read for the facade call running on this task, if
-/// one is running: what [`crate::buffered::decode`] decodes then.
+/// The body the exec hook read for the facade call being polled on this
+/// thread, if one is: what [`crate::buffered::decode`] decodes then.
 pub(crate) fn kept_body() -> Option<Bytes> {
     with_call(|c| c.map(|c| c.observed().body.clone()))
 }
@@ -934,7 +942,8 @@ mod tests {
     }
 
     /// A call that panics while polled does not leave its context current
-    /// for whatever the thread runs next.
+    /// for whatever the thread runs next, and keeps its own; nor does a
+    /// reader of the context that panics take it away.
     #[test]
     fn a_panicking_call_does_not_leave_its_context_current() {
         let mut outer = InCall {
@@ -949,10 +958,16 @@ mod tests {
                 let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     poll_once(&mut panicking)
                 }));
-                Poll::Ready((caught.is_err(), current_cap()))
+                let kept = panicking.ctx.as_ref().map(|c| c.max_body_bytes);
+                let in_with_call =
+                    std::panic::catch_unwind(|| with_call(|_| -> () { panic!("a reader failed") }));
+                Poll::Ready((caught.is_err(), kept, in_with_call.is_err(), current_cap()))
             })),
         };
-        assert_eq!(poll_once(&mut outer), Poll::Ready((true, Some(1))));
+        assert_eq!(
+            poll_once(&mut outer),
+            Poll::Ready((true, Some(2), true, Some(1)))
+        );
         assert_eq!(current_cap(), None);
     }
 
