@@ -1278,31 +1278,39 @@ mod tests {
             .replace(",]", "]")
     }
 
-    #[test]
-    fn send_builds_the_request_at_once_and_decodes_the_kept_body() {
-        let out = lean(SEND).unwrap();
-        for needle in [
-            // Same output type, no longer an `async fn`, capturing only 'a.
-            "pub fn send(self) -> impl ::std::future::Future<Output = Result<ResponseValue<types::TokenResponse>, Error<crate::ErrorEnvelope>>> + use<'a> {",
-            "let Self { client, body } = self;",
-            // The checks and the request, moved as they were, run by the call.
-            "let prepared = (move || -> ::std::result::Result<::reqwest::Request, Error<crate::ErrorEnvelope>> {",
-            "let body = body.map_err(Error::InvalidRequest)?;",
-            "let mut request = client.client.post(url).form_urlencoded(&body)?.build()?; Ok(request) })()",
-            ".map(::std::boxed::Box::new).map_err(::std::boxed::Box::new);",
-            // The hooks in the same order; the request's scope ends before the await.
-            "async move { let info = OperationInfo { operation_id: \"token\" };",
-            "let result = { let mut request = prepared.map_err(|e| *e)?; client.pre(&mut request, &info).await?; client.exec(*request, &info) }.await;",
-            "client.post(&result, &info).await?; let response = result?;",
-            "200u16 => crate::buffered::decode(response),",
-            "Err(Error::ErrorResponse(crate::buffered::decode(response)?))",
-            "_ => Err(Error::UnexpectedResponse(response))",
-        ] {
+    /// Every needle is in `out` (both without white space and trailing commas).
+    fn assert_has_all(out: &str, needles: &[&str]) {
+        for needle in needles {
             assert!(
                 out.contains(&no_trailing_commas(&squash(needle))),
                 "missing {needle}\nin {out}"
             );
         }
+    }
+
+    #[test]
+    fn send_builds_the_request_at_once_and_decodes_the_kept_body() {
+        let out = lean(SEND).unwrap();
+        assert_has_all(
+            &out,
+            &[
+                // Same output type, no longer an `async fn`, capturing only 'a.
+                "pub fn send(self) -> impl ::std::future::Future<Output = Result<ResponseValue<types::TokenResponse>, Error<crate::ErrorEnvelope>>> + use<'a> {",
+                "let Self { client, body } = self;",
+                // The checks and the request, moved as they were, run by the call.
+                "let prepared = (move || -> ::std::result::Result<::reqwest::Request, Error<crate::ErrorEnvelope>> {",
+                "let body = body.map_err(Error::InvalidRequest)?;",
+                "let mut request = client.client.post(url).form_urlencoded(&body)?.build()?; Ok(request) })()",
+                ".map(::std::boxed::Box::new).map_err(::std::boxed::Box::new);",
+                // The hooks in the same order; the request's scope ends before the await.
+                "async move { let info = OperationInfo { operation_id: \"token\" };",
+                "let result = { let mut request = prepared.map_err(|e| *e)?; client.pre(&mut request, &info).await?; client.exec(*request, &info) }.await;",
+                "client.post(&result, &info).await?; let response = result?;",
+                "200u16 => crate::buffered::decode(response),",
+                "Err(Error::ErrorResponse(crate::buffered::decode(response)?))",
+                "_ => Err(Error::UnexpectedResponse(response))",
+            ],
+        );
         assert!(!out.contains("from_response"), "{out}");
         assert!(!out.contains("asyncfnsend"), "{out}");
         // The other methods are left alone.
@@ -1422,16 +1430,14 @@ mod tests {
         let mut file: syn::File = syn::parse_str(BUILDERS).unwrap();
         redacted_builder_debug(&mut file).unwrap();
         let out = no_trailing_commas(&squash(&prettyplease::unparse(&file)));
-        for needle in [
-            "#[derive(Clone)] pub struct Logout<'a>",
-            "impl<'a> ::std::fmt::Debug for Logout<'a> {",
-            r#"f.debug_struct("Logout").field("client", &self.client).field("authorization", &self.authorization.as_ref().map(|_| "[redacted]")).finish()"#,
-        ] {
-            assert!(
-                out.contains(&no_trailing_commas(&squash(needle))),
-                "missing {needle}\nin {out}"
-            );
-        }
+        assert_has_all(
+            &out,
+            &[
+                "#[derive(Clone)] pub struct Logout<'a>",
+                "impl<'a> ::std::fmt::Debug for Logout<'a> {",
+                r#"f.debug_struct("Logout").field("client", &self.client).field("authorization", &self.authorization.as_ref().map(|_| "[redacted]")).finish()"#,
+            ],
+        );
         // A listed builder without a derived Debug, or without the field, is an error.
         for broken in [
             BUILDERS.replace("#[derive(Debug, Clone)]", "#[derive(Clone)]"),
@@ -1603,20 +1609,18 @@ mod tests {
     #[test]
     fn type_builders_borrow_their_default_errors() {
         let out = static_defaults(TYPE_BUILDERS).unwrap();
-        for needle in [
-            "code: ::std::result::Result<crate::AuthorizationCode, ::std::borrow::Cow<'static, str>>",
-            "refresh_extended_token: ::std::result::Result<::std::option::Option<bool>, ::std::borrow::Cow<'static, str>>",
-            r#"code: Err(::std::borrow::Cow::Borrowed("no value supplied for code"))"#,
-            r#".map_err(|e| ::std::borrow::Cow::Owned({ format!("error converting supplied value for code: {e}") }))"#,
-            "impl From<::std::borrow::Cow<'static, str>> for ConversionError {",
-            // progenitor's own operation builders keep their `String`.
-            "body: Result<types::builder::TokenRequest, String>",
-        ] {
-            assert!(
-                out.contains(&no_trailing_commas(&squash(needle))),
-                "missing {needle}\nin {out}"
-            );
-        }
+        assert_has_all(
+            &out,
+            &[
+                "code: ::std::result::Result<crate::AuthorizationCode, ::std::borrow::Cow<'static, str>>",
+                "refresh_extended_token: ::std::result::Result<::std::option::Option<bool>, ::std::borrow::Cow<'static, str>>",
+                r#"code: Err(::std::borrow::Cow::Borrowed("no value supplied for code"))"#,
+                r#".map_err(|e| ::std::borrow::Cow::Owned({ format!("error converting supplied value for code: {e}") }))"#,
+                "impl From<::std::borrow::Cow<'static, str>> for ConversionError {",
+                // progenitor's own operation builders keep their `String`.
+                "body: Result<types::builder::TokenRequest, String>",
+            ],
+        );
         assert!(!out.contains("to_string()"), "{out}");
     }
 
