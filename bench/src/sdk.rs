@@ -46,7 +46,7 @@ impl BenchClient for Sdk {
             .exchange_code(&self.app, AuthorizationCode::new(code))
             .await
             .map_err(|e| format!("token: {e}"))?;
-        match session.access_token().map(AccessToken::secret) {
+        match Some(session.access_token().secret()) {
             Some(ACCESS_TOKEN) => Ok(()),
             other => Err(format!(
                 "token: unexpected access_token {:?}",

@@ -41,7 +41,7 @@ pub fn token_request() -> upstox_login_sdk::generated::types::TokenRequest {
 }
 
 /// The generated client made by hand, as a direct user makes it: reqwest
-/// configured by the SDK's builder, base URL and `Endpoints` from one string.
+/// configured by the SDK's builder, the default body cap.
 pub fn generated_client(base_url: &str) -> upstox_login_sdk::generated::Client {
     let http = LoginClient::builder()
         .http_client_builder()
@@ -53,7 +53,7 @@ pub fn generated_client(base_url: &str) -> upstox_login_sdk::generated::Client {
     upstox_login_sdk::generated::Client::new_with_client(
         base_url,
         http,
-        upstox_login_sdk::Endpoints::new(base_url).expect("endpoints"),
+        upstox_login_sdk::CallContext::default(),
     )
 }
 

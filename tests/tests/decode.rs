@@ -41,7 +41,7 @@ async fn values_never_seen_before_are_kept() {
     assert_eq!(session.exchanges(), ["NSE", "NEWEX"]);
     assert_eq!(session.order_types(), ["MARKET", "ICEBERG"]);
     assert_eq!(session.products(), ["MTF", "FUTURE_PRODUCT"]);
-    assert_eq!(session.response.user_type.as_deref(), Some("corporate"));
+    assert_eq!(session.user_type(), Some("corporate"));
 }
 
 #[tokio::test]
@@ -49,10 +49,7 @@ async fn missing_fields_decode_as_absent() {
     let session = exchange(200, json!({"access_token": ACCESS_TOKEN}))
         .await
         .expect("decodes");
-    assert_eq!(
-        session.access_token().map(|t| t.secret()),
-        Some(ACCESS_TOKEN)
-    );
+    assert_eq!(Some(session.access_token().secret()), Some(ACCESS_TOKEN));
     assert!(session.exchanges().is_empty());
     assert_eq!(session.user_id(), None);
     assert_eq!(session.extended_token(), None);
@@ -177,9 +174,6 @@ async fn null_lists_decode_as_empty() {
             && session.products().is_empty()
             && session.order_types().is_empty()
     );
-    assert_eq!(session.response.user_name, None);
-    assert_eq!(
-        session.access_token().map(|t| t.secret()),
-        Some(ACCESS_TOKEN)
-    );
+    assert_eq!(session.user_name(), None);
+    assert_eq!(Some(session.access_token().secret()), Some(ACCESS_TOKEN));
 }

@@ -200,6 +200,7 @@ fn expect_too_large(result: Result<String, Error>, status: u16, limit: usize) {
             let Error::BodyTooLarge {
                 status: s,
                 limit: l,
+                ..
             } = err
             else {
                 unreachable!()
@@ -220,6 +221,7 @@ fn expect_redirect(result: Result<String, Error>, status: u16, location: Option<
             let Error::Redirect {
                 status: s,
                 location: l,
+                ..
             } = err
             else {
                 unreachable!()

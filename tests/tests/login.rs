@@ -296,11 +296,9 @@ async fn an_indie_client_id_that_would_change_the_path_is_refused() {
     }
 }
 
-/// typify's builders still name the field that is missing or could not be
+/// typify's builders name the field that is missing or could not be
 /// converted, directly and through an operation's `body_map`, which starts
-/// from the empty builder: the `static-builder-defaults` code transform
-/// changed how those messages are held (`alloc.rs` checks that an empty
-/// builder no longer allocates them), not what they say.
+/// from the empty builder; such a call sends nothing.
 #[tokio::test]
 async fn generated_type_builders_name_what_is_missing_or_wrong() {
     use upstox_login_sdk::generated::types::{GrantType, TokenRequest};

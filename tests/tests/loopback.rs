@@ -124,7 +124,7 @@ async fn full_login_through_the_redirect() {
     let (code, events) = waiting.await.unwrap();
     assert!(events.is_empty(), "{events:?}");
     let session = f.client.exchange_code(&f.app, code.unwrap()).await.unwrap();
-    assert_eq!(session.access_token().unwrap().secret(), ACCESS_TOKEN);
+    assert_eq!(session.access_token().secret(), ACCESS_TOKEN);
 }
 
 #[tokio::test]

@@ -246,7 +246,7 @@ fn check(op: Op, answer: &Answer, result: &Result<Outcome, Error>) -> Result<(),
         Ok(outcome) => {
             prop_assert_eq!(status, 200, "only a 200 succeeds: {:?}", outcome);
             if let Outcome::Session(s) = outcome {
-                let token = s.access_token().map(|t| t.secret());
+                let token = Some(s.access_token().secret());
                 prop_assert!(
                     token.is_some_and(|t| !t.is_empty()),
                     "a session always has an access token"
@@ -550,12 +550,12 @@ fn well_typed_successes_with_unknown_fields_always_decode() {
             let Ok(Outcome::Session(s)) = result else {
                 return Err(TestCaseError::fail(format!("{result:?}")));
             };
-            prop_assert_eq!(s.access_token().map(|t| t.secret()), Some(access.as_str()));
+            prop_assert_eq!(Some(s.access_token().secret()), Some(access.as_str()));
             prop_assert_eq!(s.user_id(), user_id.as_deref());
             prop_assert_eq!(s.exchanges(), &exchanges[..]);
             prop_assert_eq!(s.order_types(), &order_types[..]);
-            prop_assert_eq!(s.response.poa, poa);
-            prop_assert_eq!(s.response.expires_in, expires_in);
+            prop_assert_eq!(s.poa(), poa);
+            prop_assert_eq!(s.expires_in(), expires_in);
             Ok(())
         },
     );

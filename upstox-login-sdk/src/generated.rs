@@ -4,12 +4,8 @@
 // - api-version-header: progenitor sends `api-version: <info.version>` on every request by itself, so a declared Api-Version header would be sent twice; drop the declared parameter and set info.version to the value it declares (2.0). The library strips the header again from the v3 call, which must not carry it.
 // - bearer-as-header: progenitor ignores security schemes; an operation that requires HTTP bearer auth gets an explicit required `Authorization` header parameter instead, so the token is given per call and never baked into the client.
 // Transforms applied to the generated code (same file):
-// - fixed-endpoint-urls: progenitor formats `{baseurl}/path` into a String on every call, which reqwest then parses into a Url (scheme, host with IDNA, path). For a path with no parameters, take the Url the client parsed once instead (`client.inner.url("/path")`, the inner type being `crate::Endpoints`); the paths are listed in `FIXED_PATHS` for it to parse up front.
-// - lean-send-futures: progenitor's `async fn send` keeps the builder, the body, the header map and the request alive in its future across every await, and awaits `ResponseValue::from_response`, a 944-byte future, to read a body the exec hook has already read: each call's boxed future was 1.8 KB, above glibc's per-thread cache (1 KB), so every call took the allocator's slow path. `send` now builds the request at once (boxed, so the future holds a pointer), awaits only the hooks, and decodes the body the exec hook kept (`crate::buffered::decode`); every status arm must be a shape known to be right once the body is read. Checks, conversion and serialisation now run when `send` is called, not at the first poll.
 // - redacted-builder-debug: a builder holding a secret as a plain string (`Logout`'s `authorization`, `Bearer <access token>`) derived `Debug`, which printed it. Those builders get a hand-shaped `Debug` instead that shows the field as `[redacted]` (or its conversion error); the fields are listed in `SECRET_BUILDER_FIELDS`.
-// - direct-request-headers: progenitor puts the `api-version` and declared header parameters in a `HeaderMap` of their own and merges it into the request with `.headers(..)`: two more allocations and a second insert per header on every call. Each value is now computed where it was and added with `.header(..)` (a literal name as `HeaderName::from_static`); the request carries the same headers in the same order.
-// - static-builder-defaults: typify's builders hold each field's error as a `String`, so every `Default` (made by the `new` of each operation builder that has a body, and replaced by `.body(..)`) allocated its "no value supplied for .." messages. Their error is now a `Cow<'static, str>`: those messages are borrowed, a setter's conversion message is owned as before, and `ConversionError` converts from it.
-// - no-unconfigured-client: progenitor's `Client::new(baseurl)` builds a `reqwest::Client` with `unwrap()` and reqwest's default redirect policy, which follows a `307`/`308` answer to the token exchange and sends the client secret and code again to wherever `Location` points. It is removed: a client of the generated code is made with `new_with_client` from `LoginClientBuilder::http_client_builder()`, which follows no redirect.
+// - no-unconfigured-client: progenitor's `Client::new(baseurl)` builds a `reqwest::Client` with `unwrap()` and reqwest's default redirect policy, which follows a `307`/`308` answer to the token exchange and sends the client secret and code again to wherever `Location` points. It is removed: a generated client comes from `LoginClient::generated()`, or from `new_with_client` with a `reqwest::Client` that follows no redirect.
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -307,11 +303,11 @@ pub mod types {
         pub struct IndieUserInitTokenData {
             authorization_expiry: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             notifier_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
         }
         impl ::std::default::Default for IndieUserInitTokenData {
@@ -330,11 +326,11 @@ pub mod types {
             {
                 self.authorization_expiry = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
+                    .map_err(|e| {
                         format!(
                             "error converting supplied value for authorization_expiry: {e}"
-                        ),
-                    ));
+                        )
+                    });
                 self
             }
             pub fn notifier_url<T>(mut self, value: T) -> Self
@@ -344,9 +340,9 @@ pub mod types {
             {
                 self.notifier_url = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for notifier_url: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for notifier_url: {e}")
+                    });
                 self
             }
         }
@@ -375,11 +371,11 @@ pub mod types {
         pub struct IndieUserInitTokenResponse {
             data: ::std::result::Result<
                 ::std::option::Option<super::IndieUserInitTokenData>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             status: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
         }
         impl ::std::default::Default for IndieUserInitTokenResponse {
@@ -400,9 +396,9 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for data: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -412,9 +408,9 @@ pub mod types {
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for status: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
                 self
             }
         }
@@ -443,15 +439,15 @@ pub mod types {
         pub struct IndieUserTokenRequest {
             client_id: ::std::result::Result<
                 ::std::option::Option<crate::ClientId>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             client_secret: ::std::result::Result<
                 crate::ClientSecret,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             otp_verification_disabled: ::std::result::Result<
                 ::std::option::Option<bool>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
         }
         impl ::std::default::Default for IndieUserTokenRequest {
@@ -459,9 +455,7 @@ pub mod types {
                 Self {
                     client_id: Ok(Default::default()),
                     client_secret: Err(
-                        ::std::borrow::Cow::Borrowed(
-                            "no value supplied for client_secret",
-                        ),
+                        "no value supplied for client_secret".to_string(),
                     ),
                     otp_verification_disabled: Ok(Default::default()),
                 }
@@ -475,9 +469,9 @@ pub mod types {
             {
                 self.client_id = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for client_id: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_id: {e}")
+                    });
                 self
             }
             pub fn client_secret<T>(mut self, value: T) -> Self
@@ -487,9 +481,9 @@ pub mod types {
             {
                 self.client_secret = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for client_secret: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_secret: {e}")
+                    });
                 self
             }
             pub fn otp_verification_disabled<T>(mut self, value: T) -> Self
@@ -499,11 +493,11 @@ pub mod types {
             {
                 self.otp_verification_disabled = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
+                    .map_err(|e| {
                         format!(
                             "error converting supplied value for otp_verification_disabled: {e}"
-                        ),
-                    ));
+                        )
+                    });
                 self
             }
         }
@@ -534,11 +528,11 @@ pub mod types {
         pub struct LogoutResponse {
             data: ::std::result::Result<
                 ::std::option::Option<bool>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             status: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
         }
         impl ::std::default::Default for LogoutResponse {
@@ -557,9 +551,9 @@ pub mod types {
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for data: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -569,9 +563,9 @@ pub mod types {
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for status: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
                 self
             }
         }
@@ -596,53 +590,32 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TokenRequest {
-            client_id: ::std::result::Result<
-                crate::ClientId,
-                ::std::borrow::Cow<'static, str>,
-            >,
+            client_id: ::std::result::Result<crate::ClientId, ::std::string::String>,
             client_secret: ::std::result::Result<
                 crate::ClientSecret,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
-            code: ::std::result::Result<
-                crate::AuthorizationCode,
-                ::std::borrow::Cow<'static, str>,
-            >,
-            grant_type: ::std::result::Result<
-                super::GrantType,
-                ::std::borrow::Cow<'static, str>,
-            >,
+            code: ::std::result::Result<crate::AuthorizationCode, ::std::string::String>,
+            grant_type: ::std::result::Result<super::GrantType, ::std::string::String>,
             redirect_uri: ::std::result::Result<
                 crate::RedirectUri,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             refresh_extended_token: ::std::result::Result<
                 ::std::option::Option<bool>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
         }
         impl ::std::default::Default for TokenRequest {
             fn default() -> Self {
                 Self {
-                    client_id: Err(
-                        ::std::borrow::Cow::Borrowed("no value supplied for client_id"),
-                    ),
+                    client_id: Err("no value supplied for client_id".to_string()),
                     client_secret: Err(
-                        ::std::borrow::Cow::Borrowed(
-                            "no value supplied for client_secret",
-                        ),
+                        "no value supplied for client_secret".to_string(),
                     ),
-                    code: Err(
-                        ::std::borrow::Cow::Borrowed("no value supplied for code"),
-                    ),
-                    grant_type: Err(
-                        ::std::borrow::Cow::Borrowed("no value supplied for grant_type"),
-                    ),
-                    redirect_uri: Err(
-                        ::std::borrow::Cow::Borrowed(
-                            "no value supplied for redirect_uri",
-                        ),
-                    ),
+                    code: Err("no value supplied for code".to_string()),
+                    grant_type: Err("no value supplied for grant_type".to_string()),
+                    redirect_uri: Err("no value supplied for redirect_uri".to_string()),
                     refresh_extended_token: Ok(Default::default()),
                 }
             }
@@ -655,9 +628,9 @@ pub mod types {
             {
                 self.client_id = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for client_id: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_id: {e}")
+                    });
                 self
             }
             pub fn client_secret<T>(mut self, value: T) -> Self
@@ -667,9 +640,9 @@ pub mod types {
             {
                 self.client_secret = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for client_secret: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_secret: {e}")
+                    });
                 self
             }
             pub fn code<T>(mut self, value: T) -> Self
@@ -679,9 +652,9 @@ pub mod types {
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for code: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
                 self
             }
             pub fn grant_type<T>(mut self, value: T) -> Self
@@ -691,9 +664,9 @@ pub mod types {
             {
                 self.grant_type = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for grant_type: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for grant_type: {e}")
+                    });
                 self
             }
             pub fn redirect_uri<T>(mut self, value: T) -> Self
@@ -703,9 +676,9 @@ pub mod types {
             {
                 self.redirect_uri = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for redirect_uri: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for redirect_uri: {e}")
+                    });
                 self
             }
             pub fn refresh_extended_token<T>(mut self, value: T) -> Self
@@ -715,11 +688,11 @@ pub mod types {
             {
                 self.refresh_extended_token = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
+                    .map_err(|e| {
                         format!(
                             "error converting supplied value for refresh_extended_token: {e}"
-                        ),
-                    ));
+                        )
+                    });
                 self
             }
         }
@@ -754,71 +727,71 @@ pub mod types {
         pub struct TokenResponse {
             access_token: ::std::result::Result<
                 ::std::option::Option<crate::AccessToken>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             broker: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             ddpi: ::std::result::Result<
                 ::std::option::Option<bool>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             email: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             exchanges: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             expires_in: ::std::result::Result<
                 ::std::option::Option<i64>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             extended_token: ::std::result::Result<
                 ::std::option::Option<crate::ExtendedToken>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             is_active: ::std::result::Result<
                 ::std::option::Option<bool>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             order_types: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             poa: ::std::result::Result<
                 ::std::option::Option<bool>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             products: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             refresh_token: ::std::result::Result<
                 ::std::option::Option<crate::RefreshToken>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             refresh_token_expires_in: ::std::result::Result<
                 ::std::option::Option<i64>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             token_type: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             user_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             user_name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
             user_type: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
-                ::std::borrow::Cow<'static, str>,
+                ::std::string::String,
             >,
         }
         impl ::std::default::Default for TokenResponse {
@@ -852,9 +825,9 @@ pub mod types {
             {
                 self.access_token = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for access_token: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
                 self
             }
             pub fn broker<T>(mut self, value: T) -> Self
@@ -864,9 +837,9 @@ pub mod types {
             {
                 self.broker = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for broker: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for broker: {e}")
+                    });
                 self
             }
             pub fn ddpi<T>(mut self, value: T) -> Self
@@ -876,9 +849,9 @@ pub mod types {
             {
                 self.ddpi = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for ddpi: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for ddpi: {e}")
+                    });
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -888,9 +861,9 @@ pub mod types {
             {
                 self.email = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for email: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
                 self
             }
             pub fn exchanges<T>(mut self, value: T) -> Self
@@ -902,9 +875,9 @@ pub mod types {
             {
                 self.exchanges = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for exchanges: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for exchanges: {e}")
+                    });
                 self
             }
             pub fn expires_in<T>(mut self, value: T) -> Self
@@ -914,9 +887,9 @@ pub mod types {
             {
                 self.expires_in = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for expires_in: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_in: {e}")
+                    });
                 self
             }
             pub fn extended_token<T>(mut self, value: T) -> Self
@@ -926,11 +899,11 @@ pub mod types {
             {
                 self.extended_token = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
+                    .map_err(|e| {
                         format!(
                             "error converting supplied value for extended_token: {e}"
-                        ),
-                    ));
+                        )
+                    });
                 self
             }
             pub fn is_active<T>(mut self, value: T) -> Self
@@ -940,9 +913,9 @@ pub mod types {
             {
                 self.is_active = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for is_active: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_active: {e}")
+                    });
                 self
             }
             pub fn order_types<T>(mut self, value: T) -> Self
@@ -954,9 +927,9 @@ pub mod types {
             {
                 self.order_types = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for order_types: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for order_types: {e}")
+                    });
                 self
             }
             pub fn poa<T>(mut self, value: T) -> Self
@@ -966,9 +939,9 @@ pub mod types {
             {
                 self.poa = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for poa: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for poa: {e}")
+                    });
                 self
             }
             pub fn products<T>(mut self, value: T) -> Self
@@ -980,9 +953,9 @@ pub mod types {
             {
                 self.products = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for products: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for products: {e}")
+                    });
                 self
             }
             pub fn refresh_token<T>(mut self, value: T) -> Self
@@ -992,9 +965,9 @@ pub mod types {
             {
                 self.refresh_token = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for refresh_token: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_token: {e}")
+                    });
                 self
             }
             pub fn refresh_token_expires_in<T>(mut self, value: T) -> Self
@@ -1004,11 +977,11 @@ pub mod types {
             {
                 self.refresh_token_expires_in = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
+                    .map_err(|e| {
                         format!(
                             "error converting supplied value for refresh_token_expires_in: {e}"
-                        ),
-                    ));
+                        )
+                    });
                 self
             }
             pub fn token_type<T>(mut self, value: T) -> Self
@@ -1018,9 +991,9 @@ pub mod types {
             {
                 self.token_type = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for token_type: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for token_type: {e}")
+                    });
                 self
             }
             pub fn user_id<T>(mut self, value: T) -> Self
@@ -1030,9 +1003,9 @@ pub mod types {
             {
                 self.user_id = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for user_id: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
                 self
             }
             pub fn user_name<T>(mut self, value: T) -> Self
@@ -1042,9 +1015,9 @@ pub mod types {
             {
                 self.user_name = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for user_name: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_name: {e}")
+                    });
                 self
             }
             pub fn user_type<T>(mut self, value: T) -> Self
@@ -1054,9 +1027,9 @@ pub mod types {
             {
                 self.user_type = value
                     .try_into()
-                    .map_err(|e| ::std::borrow::Cow::Owned(
-                        format!("error converting supplied value for user_type: {e}"),
-                    ));
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_type: {e}")
+                    });
                 self
             }
         }
@@ -1141,11 +1114,6 @@ pub mod types {
                 Self(value.into())
             }
         }
-        impl From<::std::borrow::Cow<'static, str>> for ConversionError {
-            fn from(value: ::std::borrow::Cow<'static, str>) -> Self {
-                Self(value)
-            }
-        }
     }
 }
 #[derive(Clone, Debug)]
@@ -1153,8 +1121,10 @@ pub mod types {
 
 The four login operations of the Upstox API, as they are on the wire.
 
-Hand-maintained from `upstox-login-contract.md`; this document is the
-source of truth for the generated client in `upstox-login-sdk`. Where the
+Hand-maintained from Upstox's developer documentation, the spec the
+service serves, and the requests the official SDKs were seen to send;
+this document is the source of truth for the generated client in
+`upstox-login-sdk`. Where the
 service's own served spec is wrong (the indie-user response, the
 `default` responses, enum fields that grow), this document follows what
 the service actually sends.
@@ -1170,7 +1140,7 @@ Version: 2.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::Endpoints,
+    pub(crate) inner: crate::CallContext,
 }
 impl Client {
     /// Construct a new client with an existing `reqwest::Client`,
@@ -1182,7 +1152,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::Endpoints,
+        inner: crate::CallContext,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -1191,7 +1161,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::Endpoints> for Client {
+impl ClientInfo<crate::CallContext> for Client {
     fn api_version() -> &'static str {
         "2.0"
     }
@@ -1201,11 +1171,11 @@ impl ClientInfo<crate::Endpoints> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::Endpoints {
+    fn inner(&self) -> &crate::CallContext {
         &self.inner
     }
 }
-impl ClientHooks<crate::Endpoints> for &Client {}
+impl ClientHooks<crate::CallContext> for &Client {}
 impl Client {
     /**Start a login in the browser
 
@@ -1387,78 +1357,63 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v2/login/authorization/dialog`
-        pub fn send(
+        pub async fn send(
             self,
-        ) -> impl ::std::future::Future<
-            Output = Result<ResponseValue<ByteStream>, Error<crate::ErrorEnvelope>>,
-        > + use<'a> {
+        ) -> Result<ResponseValue<ByteStream>, Error<crate::ErrorEnvelope>> {
             let Self { client, client_id, redirect_uri, response_type, scope, state } = self;
-            let prepared = (move || -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<crate::ErrorEnvelope>,
-            > {
-                let client_id = client_id.map_err(Error::InvalidRequest)?;
-                let redirect_uri = redirect_uri.map_err(Error::InvalidRequest)?;
-                let response_type = response_type.map_err(Error::InvalidRequest)?;
-                let scope = scope.map_err(Error::InvalidRequest)?;
-                let state = state.map_err(Error::InvalidRequest)?;
-                let url = client
-                    .inner
-                    .url("/v2/login/authorization/dialog")
-                    .map_err(Error::InvalidRequest)?;
-                let header_value_0: ::reqwest::header::HeaderValue = ::reqwest::header::HeaderValue::from_static(
-                    super::Client::api_version(),
+            let client_id = client_id.map_err(Error::InvalidRequest)?;
+            let redirect_uri = redirect_uri.map_err(Error::InvalidRequest)?;
+            let response_type = response_type.map_err(Error::InvalidRequest)?;
+            let scope = scope.map_err(Error::InvalidRequest)?;
+            let state = state.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/login/authorization/dialog", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .query(&progenitor_client::QueryParam::new("client_id", &client_id))
-                    .query(
-                        &progenitor_client::QueryParam::new(
-                            "redirect_uri",
-                            &redirect_uri,
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .query(&progenitor_client::QueryParam::new("client_id", &client_id))
+                .query(
+                    &progenitor_client::QueryParam::new("redirect_uri", &redirect_uri),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("response_type", &response_type),
+                )
+                .query(&progenitor_client::QueryParam::new("scope", &scope))
+                .query(&progenitor_client::QueryParam::new("state", &state))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "authorize",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(ResponseValue::stream(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
                         ),
                     )
-                    .query(
-                        &progenitor_client::QueryParam::new(
-                            "response_type",
-                            &response_type,
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
                         ),
                     )
-                    .query(&progenitor_client::QueryParam::new("scope", &scope))
-                    .query(&progenitor_client::QueryParam::new("state", &state))
-                    .header(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        header_value_0,
-                    )
-                    .build()?;
-                Ok(request)
-            })()
-                .map(::std::boxed::Box::new)
-                .map_err(::std::boxed::Box::new);
-            async move {
-                let info = OperationInfo {
-                    operation_id: "authorize",
-                };
-                let result = {
-                    let mut request = prepared.map_err(|e| *e)?;
-                    client.pre(&mut request, &info).await?;
-                    client.exec(*request, &info)
                 }
-                    .await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200..=299 => Ok(ResponseValue::stream(response)),
-                    400u16..=499u16 => {
-                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
-                    }
-                    500u16..=599u16 => {
-                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
+                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1500,71 +1455,59 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/login/authorization/token`
-        pub fn send(
+        pub async fn send(
             self,
-        ) -> impl ::std::future::Future<
-            Output = Result<
-                ResponseValue<types::TokenResponse>,
-                Error<crate::ErrorEnvelope>,
-            >,
-        > + use<'a> {
+        ) -> Result<ResponseValue<types::TokenResponse>, Error<crate::ErrorEnvelope>> {
             let Self { client, body } = self;
-            let prepared = (move || -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<crate::ErrorEnvelope>,
-            > {
-                let body = body
-                    .and_then(|v| {
-                        types::TokenRequest::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = client
-                    .inner
-                    .url("/v2/login/authorization/token")
-                    .map_err(Error::InvalidRequest)?;
-                let header_value_0: ::reqwest::header::HeaderValue = ::reqwest::header::HeaderValue::from_static(
-                    super::Client::api_version(),
+            let body = body
+                .and_then(|v| {
+                    types::TokenRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/login/authorization/token", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .form_urlencoded(&body)?
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "token",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
                     )
-                    .form_urlencoded(&body)?
-                    .header(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        header_value_0,
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
                     )
-                    .build()?;
-                Ok(request)
-            })()
-                .map(::std::boxed::Box::new)
-                .map_err(::std::boxed::Box::new);
-            async move {
-                let info = OperationInfo {
-                    operation_id: "token",
-                };
-                let result = {
-                    let mut request = prepared.map_err(|e| *e)?;
-                    client.pre(&mut request, &info).await?;
-                    client.exec(*request, &info)
                 }
-                    .await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::buffered::decode(response),
-                    400u16..=499u16 => {
-                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
-                    }
-                    500u16..=599u16 => {
-                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
+                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1623,73 +1566,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v3/login/auth/token/request/{client_id}`
-        pub fn send(
+        pub async fn send(
             self,
-        ) -> impl ::std::future::Future<
-            Output = Result<
-                ResponseValue<types::IndieUserInitTokenResponse>,
-                Error<crate::ErrorEnvelope>,
-            >,
-        > + use<'a> {
+        ) -> Result<
+            ResponseValue<types::IndieUserInitTokenResponse>,
+            Error<crate::ErrorEnvelope>,
+        > {
             let Self { client, client_id, body } = self;
-            let prepared = (move || -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<crate::ErrorEnvelope>,
-            > {
-                let client_id = client_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::IndieUserTokenRequest::try_from(v)
-                            .map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/v3/login/auth/token/request/{}", client.baseurl, encode_path(&
-                    client_id.to_string()),
+            let client_id = client_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::IndieUserTokenRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v3/login/auth/token/request/{}", client.baseurl, encode_path(&
+                client_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let header_value_0: ::reqwest::header::HeaderValue = ::reqwest::header::HeaderValue::from_static(
-                    super::Client::api_version(),
-                );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "init_token_request_for_indie_user",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
                     )
-                    .json(&body)
-                    .header(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        header_value_0,
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
                     )
-                    .build()?;
-                Ok(request)
-            })()
-                .map(::std::boxed::Box::new)
-                .map_err(::std::boxed::Box::new);
-            async move {
-                let info = OperationInfo {
-                    operation_id: "init_token_request_for_indie_user",
-                };
-                let result = {
-                    let mut request = prepared.map_err(|e| *e)?;
-                    client.pre(&mut request, &info).await?;
-                    client.exec(*request, &info)
                 }
-                    .await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::buffered::decode(response),
-                    400u16..=499u16 => {
-                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
-                    }
-                    500u16..=599u16 => {
-                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
+                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1732,70 +1668,55 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v2/logout`
-        pub fn send(
+        pub async fn send(
             self,
-        ) -> impl ::std::future::Future<
-            Output = Result<
-                ResponseValue<types::LogoutResponse>,
-                Error<crate::ErrorEnvelope>,
-            >,
-        > + use<'a> {
+        ) -> Result<ResponseValue<types::LogoutResponse>, Error<crate::ErrorEnvelope>> {
             let Self { client, authorization } = self;
-            let prepared = (move || -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<crate::ErrorEnvelope>,
-            > {
-                let authorization = authorization.map_err(Error::InvalidRequest)?;
-                let url = client.inner.url("/v2/logout").map_err(Error::InvalidRequest)?;
-                let header_value_0: ::reqwest::header::HeaderValue = ::reqwest::header::HeaderValue::from_static(
-                    super::Client::api_version(),
+            let authorization = authorization.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/logout", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let header_value_1: ::reqwest::header::HeaderValue = authorization
-                    .to_string()
-                    .try_into()?;
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .delete(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+            header_map.append("Authorization", authorization.to_string().try_into()?);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "logout",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
                     )
-                    .header(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        header_value_0,
-                    )
-                    .header(
-                        ::reqwest::header::HeaderName::from_static("authorization"),
-                        header_value_1,
-                    )
-                    .build()?;
-                Ok(request)
-            })()
-                .map(::std::boxed::Box::new)
-                .map_err(::std::boxed::Box::new);
-            async move {
-                let info = OperationInfo {
-                    operation_id: "logout",
-                };
-                let result = {
-                    let mut request = prepared.map_err(|e| *e)?;
-                    client.pre(&mut request, &info).await?;
-                    client.exec(*request, &info)
                 }
-                    .await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::buffered::decode(response),
-                    400u16..=499u16 => {
-                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
-                    }
-                    500u16..=599u16 => {
-                        Err(Error::ErrorResponse(crate::buffered::decode(response)?))
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
                 }
+                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
@@ -1804,10 +1725,3 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
-/// Every request path without parameters, in the order the operations
-/// use them: parsed into URLs once, when a client is made.
-pub const FIXED_PATHS: &[&str] = &[
-    "/v2/login/authorization/dialog",
-    "/v2/login/authorization/token",
-    "/v2/logout",
-];

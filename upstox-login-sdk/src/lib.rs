@@ -37,11 +37,14 @@
 
 #![warn(missing_docs)]
 
-mod buffered;
+mod answer;
+mod call;
 mod client;
-mod endpoints;
+mod config;
+mod envelope;
 pub mod error;
 pub mod expiry;
+mod hooks;
 mod login;
 #[cfg(feature = "loopback")]
 pub mod loopback;
@@ -54,20 +57,13 @@ mod state;
 ///
 /// Regenerate with `cargo xtask codegen`; never edit by hand.
 ///
-/// Most programs want [`LoginClient`] instead. To call this client directly,
-/// make it with `Client::new_with_client(base, http, Endpoints::new(base)?)`,
-/// `http` from [`LoginClientBuilder::http_client_builder`] (no redirect is
-/// followed: a `307` or `308` would resend the client secret). Its builders'
-/// `Debug` redacts every secret. What [`LoginClient`] adds, and this client
-/// does not do:
-/// - Its errors are progenitor's: the `Debug` of `InvalidResponsePayload`
-///   and `UnexpectedResponse` shows the raw answer, tokens included, so do
-///   not log them.
-/// - A body over 1 MiB is not read: decoding it fails with `Custom`,
-///   saying so, and reading the body of a streamed or unexpected answer
-///   fails the same way. [`LoginClient`] reports it as too large, with the
-///   limit set by [`LoginClientBuilder::max_body_bytes`].
-/// - A connection lost while the body is read is a `CommunicationError`.
+/// Most programs want [`LoginClient`] instead; [`LoginClient::generated`]
+/// gives a client of this code with the same settings and hooks (no
+/// redirect followed, the same body cap, no secret in logs or in the
+/// builders' `Debug`). Its errors are progenitor's: the `Debug` of
+/// `InvalidResponsePayload` and `UnexpectedResponse` shows the raw answer,
+/// tokens included, so do not log them. This module may change with any
+/// regeneration from the spec; the rest of the crate is the stable API.
 #[allow(missing_docs, clippy::all, clippy::pedantic, unused)]
 pub mod generated {
     include!("generated.rs");
@@ -78,12 +74,15 @@ pub mod generated {
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
-pub use client::{
-    LoginClient, LoginClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
+pub use call::CallContext;
+pub use client::LoginClient;
+pub use config::{
+    LoginClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
     PRODUCTION_BASE_URL,
 };
-pub use endpoints::Endpoints;
-pub use error::{ApiError, ApiErrorEntry, CallbackError, Error, ErrorCode, ErrorEnvelope};
+pub use envelope::{ApiErrorEntry, ErrorCode, ErrorEnvelope};
+pub use error::{ApiError, CallbackError, Error};
+pub use hooks::BodyOverCap;
 pub use login::{authorization_url, parse_callback, App, PendingLogin};
 /// The `reqwest` this crate is built on, for
 /// [`LoginClientBuilder::http_client_builder`] and
@@ -97,25 +96,3 @@ pub use secret::{
 };
 pub use session::{IndieTokenRequest, LogoutOutcome, NotifierError, NotifierPayload, Session};
 pub use state::State;
-
-impl LoginClient {
-    /// Starts a login: a fresh random [`State`] and the authorization URL
-    /// for the browser. Nothing is sent.
-    pub fn start_login(&self, app: &App) -> Result<PendingLogin, Error> {
-        self.start_login_with(app, None)
-    }
-
-    /// [`start_login`](Self::start_login) with a `scope` (undocumented by Upstox; passed through).
-    pub fn start_login_with(&self, app: &App, scope: Option<&str>) -> Result<PendingLogin, Error> {
-        let state = State::random()
-            .map_err(|e| Error::InvalidInput(format!("the OS random source failed: {e}")))?;
-        let url = authorization_url(
-            self.base_url(),
-            app.client_id(),
-            app.redirect_uri(),
-            &state,
-            scope,
-        );
-        Ok(PendingLogin::new(url, state, app.redirect_uri().clone()))
-    }
-}

@@ -111,7 +111,7 @@ impl CallbackServer {
     /// [`redirect_uri`](Self::redirect_uri).
     pub async fn bind(redirect_uri: &RedirectUri) -> Result<Self, LoopbackError> {
         let url = redirect_uri.url();
-        if url.scheme() != "http" || !crate::client::is_loopback(url) {
+        if url.scheme() != "http" || !crate::config::is_loopback(url) {
             return Err(LoopbackError::NotLoopback(redirect_uri.clone()));
         }
         let port = url.port_or_known_default().unwrap_or(80);

@@ -6,58 +6,177 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::generated::types;
-use crate::{AccessToken, ClientId, ExtendedToken};
+use crate::{AccessToken, ClientId, ExtendedToken, RefreshToken};
 
-/// A logged-in session: the decoded token response and when it was received.
+/// A logged-in session: the token answer's fields, and when it was received.
 ///
-/// `Debug` shows the account fields but never a token.
+/// It has fields of its own (not the generated `TokenResponse`), so that a
+/// change of the spec is not a change of this type. `Debug` shows the
+/// account fields but never a token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Session {
-    /// The token response, as decoded.
-    pub response: types::TokenResponse,
-    /// When the response was received (seconds since the Unix epoch).
+    access_token: AccessToken,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    extended_token: Option<ExtendedToken>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<RefreshToken>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_in: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_token_expires_in: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    broker: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_type: Option<String>,
+    #[serde(default)]
+    exchanges: Vec<String>,
+    #[serde(default)]
+    products: Vec<String>,
+    #[serde(default)]
+    order_types: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    poa: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ddpi: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    is_active: Option<bool>,
+    /// Seconds since the Unix epoch.
     #[serde(with = "unix_seconds")]
     #[schemars(with = "u64")]
-    pub issued_at: SystemTime,
+    issued_at: SystemTime,
 }
 
 impl Session {
-    /// Wraps a token response received at `issued_at`.
-    pub fn new(response: types::TokenResponse, issued_at: SystemTime) -> Self {
-        Self {
-            response,
+    /// The session a token answer received at `issued_at` makes, or why it
+    /// makes none: an answer without a usable access token is no session
+    /// (and its code is spent).
+    pub(crate) fn from_answer(
+        r: types::TokenResponse,
+        issued_at: SystemTime,
+    ) -> Result<Self, &'static str> {
+        let access_token = r
+            .access_token
+            .filter(|t| !t.secret().is_empty())
+            .ok_or("the answer has no `access_token`")?;
+        Ok(Session {
+            access_token,
+            extended_token: r.extended_token,
+            refresh_token: r.refresh_token,
+            token_type: r.token_type,
+            expires_in: r.expires_in,
+            refresh_token_expires_in: r.refresh_token_expires_in,
+            user_id: r.user_id,
+            user_name: r.user_name,
+            email: r.email,
+            broker: r.broker,
+            user_type: r.user_type,
+            exchanges: r.exchanges.unwrap_or_default(),
+            products: r.products.unwrap_or_default(),
+            order_types: r.order_types.unwrap_or_default(),
+            poa: r.poa,
+            ddpi: r.ddpi,
+            is_active: r.is_active,
             issued_at,
-        }
+        })
     }
 
-    /// The access token (present in any session this library returns).
-    pub fn access_token(&self) -> Option<&AccessToken> {
-        self.response.access_token.as_ref()
+    /// The access token: what every trading API call needs.
+    pub fn access_token(&self) -> &AccessToken {
+        &self.access_token
     }
 
     /// The extended (one-year, read-only) token, if one was issued.
     pub fn extended_token(&self) -> Option<&ExtendedToken> {
-        self.response.extended_token.as_ref()
+        self.extended_token.as_ref()
+    }
+
+    /// The refresh token, if one was sent (there is no refresh grant).
+    pub fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+
+    /// `token_type` as sent (`Bearer`).
+    pub fn token_type(&self) -> Option<&str> {
+        self.token_type.as_deref()
+    }
+
+    /// `expires_in` as sent, in seconds. [`expires_at`](Self::expires_at)
+    /// is the rule Upstox applies.
+    pub fn expires_in(&self) -> Option<i64> {
+        self.expires_in
+    }
+
+    /// `refresh_token_expires_in` as sent, in seconds.
+    pub fn refresh_token_expires_in(&self) -> Option<i64> {
+        self.refresh_token_expires_in
     }
 
     /// The account holder's user id.
     pub fn user_id(&self) -> Option<&str> {
-        self.response.user_id.as_deref()
+        self.user_id.as_deref()
+    }
+
+    /// The account holder's name.
+    pub fn user_name(&self) -> Option<&str> {
+        self.user_name.as_deref()
+    }
+
+    /// The account holder's e-mail address.
+    pub fn email(&self) -> Option<&str> {
+        self.email.as_deref()
+    }
+
+    /// The broker (`UPSTOX`).
+    pub fn broker(&self) -> Option<&str> {
+        self.broker.as_deref()
+    }
+
+    /// The account type (`individual`).
+    pub fn user_type(&self) -> Option<&str> {
+        self.user_type.as_deref()
     }
 
     /// Exchanges enabled for the account (empty when not sent or `null`).
     pub fn exchanges(&self) -> &[String] {
-        self.response.exchanges.as_deref().unwrap_or_default()
+        &self.exchanges
     }
 
     /// Products enabled for the account (empty when not sent or `null`).
     pub fn products(&self) -> &[String] {
-        self.response.products.as_deref().unwrap_or_default()
+        &self.products
     }
 
     /// Order types enabled for the account (empty when not sent or `null`).
     pub fn order_types(&self) -> &[String] {
-        self.response.order_types.as_deref().unwrap_or_default()
+        &self.order_types
+    }
+
+    /// Whether a power of attorney is on file, as sent.
+    pub fn poa(&self) -> Option<bool> {
+        self.poa
+    }
+
+    /// Whether a DDPI is on file, as sent.
+    pub fn ddpi(&self) -> Option<bool> {
+        self.ddpi
+    }
+
+    /// Whether the account is active, as sent.
+    pub fn is_active(&self) -> Option<bool> {
+        self.is_active
+    }
+
+    /// When the answer was received.
+    pub fn issued_at(&self) -> SystemTime {
+        self.issued_at
     }
 
     /// When the access token stops working: the next 03:30 Asia/Kolkata
@@ -100,6 +219,7 @@ mod unix_seconds {
 
 /// The answer to a logout.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LogoutOutcome {
     /// `status` as sent (`success`, `partial_success`, ...), if any.
     pub status: Option<String>,
@@ -107,8 +227,9 @@ pub struct LogoutOutcome {
     pub revoked: bool,
 }
 
-impl From<types::LogoutResponse> for LogoutOutcome {
-    fn from(r: types::LogoutResponse) -> Self {
+impl LogoutOutcome {
+    // Not a public `From`: the generated types may change with the spec.
+    pub(crate) fn from_answer(r: types::LogoutResponse) -> Self {
         Self {
             revoked: r.data.unwrap_or(false),
             status: r.status,
@@ -118,6 +239,7 @@ impl From<types::LogoutResponse> for LogoutOutcome {
 
 /// The answer to an indie-user token request.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct IndieTokenRequest {
     /// `status` as sent.
     pub status: Option<String>,
@@ -134,8 +256,8 @@ impl IndieTokenRequest {
     }
 }
 
-impl From<types::IndieUserInitTokenResponse> for IndieTokenRequest {
-    fn from(r: types::IndieUserInitTokenResponse) -> Self {
+impl IndieTokenRequest {
+    pub(crate) fn from_answer(r: types::IndieUserInitTokenResponse) -> Self {
         let data = r.data.unwrap_or_default();
         Self {
             status: r.status,
@@ -157,6 +279,7 @@ fn epoch_millis(s: &str) -> Option<SystemTime> {
 /// Nothing authenticates that POST: check [`NotifierPayload::verify_client_id`]
 /// and confirm the token with a cheap authenticated call before trusting it.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[non_exhaustive]
 pub struct NotifierPayload {
     /// The app's client id.
     pub client_id: Option<ClientId>,

@@ -60,7 +60,8 @@ impl Eq for State {}
 
 impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "State({:?})", self.0)
+        // It guards the login: kept out of logs like every secret.
+        f.write_str("State([redacted])")
     }
 }
 
@@ -86,6 +87,13 @@ mod tests {
         assert_eq!(a.as_str().len(), 64);
         assert!(a.as_str().bytes().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn debug_hides_the_value() {
+        let shown = format!("{:?}", State::new("guard-me"));
+        assert!(!shown.contains("guard-me"), "{shown}");
+        assert_eq!(shown, "State([redacted])");
     }
 
     #[test]

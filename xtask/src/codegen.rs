@@ -36,9 +36,9 @@ pub fn generate(spec_text: &str) -> Result<String, String> {
         .with_interface(InterfaceStyle::Builder)
         .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq")
-        // Held by the generated client for the `fixed-endpoint-urls` code
-        // transform: the request URLs, parsed once.
-        .with_inner_type(quote::quote!(crate::Endpoints));
+        // progenitor's inner type: the body cap each call is held to, and
+        // what its exec hook saw of the answer (a leaf type of the library).
+        .with_inner_type(quote::quote!(crate::CallContext));
     for (name, path, impls) in REPLACEMENTS {
         settings.with_replacement(name, path, impls.iter().cloned());
     }

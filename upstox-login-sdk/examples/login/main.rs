@@ -134,18 +134,14 @@ fn mask(secret: Option<&str>) -> String {
 }
 
 fn finish(session: &Session, save: Option<&std::path::Path>) -> Result<(), String> {
-    let r = &session.response;
     println!();
     println!("Logged in.");
-    println!("  user id:        {}", r.user_id.as_deref().unwrap_or("?"));
-    println!(
-        "  name:           {}",
-        r.user_name.as_deref().unwrap_or("?")
-    );
+    println!("  user id:        {}", session.user_id().unwrap_or("?"));
+    println!("  name:           {}", session.user_name().unwrap_or("?"));
     println!("  exchanges:      {}", session.exchanges().join(", "));
     println!(
         "  access token:   {}",
-        mask(session.access_token().map(|t| t.secret()))
+        mask(Some(session.access_token().secret()))
     );
     println!(
         "  extended token: {}",
