@@ -22,12 +22,22 @@ async fn exchange(status: u16, body: serde_json::Value) -> Result<Session, Error
 }
 
 #[tokio::test]
-async fn unknown_fields_are_ignored() {
+async fn unknown_fields_are_kept_and_survive_a_round_trip() {
     let mut body = token_response();
     body["brand_new_field"] = json!({"nested": [1, 2, 3]});
     body["another"] = json!(null);
     let session = exchange(200, body).await.expect("decodes");
     assert_eq!(session.user_id(), Some("AB1234"));
+    assert_eq!(
+        serde_json::Value::Object(session.extra().clone()),
+        json!({"brand_new_field": {"nested": [1, 2, 3]}, "another": null})
+    );
+    let saved = serde_json::to_string(&session).expect("serializes");
+    let loaded: Session = serde_json::from_str(&saved).expect("deserializes");
+    assert_eq!(loaded, session);
+    assert_eq!(loaded.extra(), session.extra());
+    assert_eq!(loaded.issued_at(), session.issued_at());
+    assert_eq!(loaded.expires_at(), session.expires_at());
 }
 
 #[tokio::test]

@@ -232,13 +232,12 @@ pub mod types {
             Default::default()
         }
     }
-    ///The logged-in session. Every field is optional; unknown fields may appear.
+    ///The logged-in session. Every field is optional; unknown fields may appear, and are kept.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
         Debug,
-        Default,
         PartialEq,
         schemars::JsonSchema
     )]
@@ -291,6 +290,8 @@ pub mod types {
         ///The account type; seen `individual`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_type: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl TokenResponse {
         pub fn builder() -> builder::TokenResponse {
@@ -793,6 +794,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TokenResponse {
             fn default() -> Self {
@@ -814,6 +819,7 @@ pub mod types {
                     user_id: Ok(Default::default()),
                     user_name: Ok(Default::default()),
                     user_type: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -1032,6 +1038,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<TokenResponse> for super::TokenResponse {
             type Error = super::error::ConversionError;
@@ -1056,6 +1076,7 @@ pub mod types {
                     user_id: value.user_id?,
                     user_name: value.user_name?,
                     user_type: value.user_type?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -1079,6 +1100,7 @@ pub mod types {
                     user_id: Ok(value.user_id),
                     user_name: Ok(value.user_name),
                     user_type: Ok(value.user_type),
+                    extra: Ok(value.extra),
                 }
             }
         }

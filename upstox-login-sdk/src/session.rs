@@ -48,10 +48,17 @@ pub struct Session {
     ddpi: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     is_active: Option<bool>,
-    /// Seconds since the Unix epoch.
-    #[serde(with = "unix_seconds")]
+    /// Fields of the answer this crate does not name, as sent.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+    /// Milliseconds since the Unix epoch.
+    #[serde(with = "epoch_millis")]
     #[schemars(with = "u64")]
     issued_at: SystemTime,
+    /// Milliseconds since the Unix epoch.
+    #[serde(with = "epoch_millis")]
+    #[schemars(with = "u64")]
+    expires_at: SystemTime,
 }
 
 impl Session {
@@ -66,6 +73,8 @@ impl Session {
             .access_token
             .filter(|t| !t.secret().is_empty())
             .ok_or("the answer has no `access_token`")?;
+        // Whole milliseconds, as stored: a saved session loads back equal.
+        let issued_at = epoch_millis::truncate(issued_at);
         Ok(Session {
             access_token,
             extended_token: r.extended_token,
@@ -84,7 +93,9 @@ impl Session {
             poa: r.poa,
             ddpi: r.ddpi,
             is_active: r.is_active,
+            extra: r.extra,
             issued_at,
+            expires_at: crate::expiry::expires_at(issued_at),
         })
     }
 
@@ -174,7 +185,13 @@ impl Session {
         self.is_active
     }
 
-    /// When the answer was received.
+    /// Fields of the token answer that this crate does not name, as sent
+    /// (kept, and saved with the session).
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    /// When the answer was received (whole milliseconds).
     pub fn issued_at(&self) -> SystemTime {
         self.issued_at
     }
@@ -182,12 +199,12 @@ impl Session {
     /// When the access token stops working: the next 03:30 Asia/Kolkata
     /// after it was issued.
     pub fn expires_at(&self) -> SystemTime {
-        crate::expiry::expires_at(self.issued_at)
+        self.expires_at
     }
 
     /// Whether the access token has expired by `now`.
     pub fn is_expired_at(&self, now: SystemTime) -> bool {
-        crate::expiry::is_expired(self.issued_at, now)
+        now >= self.expires_at
     }
 
     /// Whether the access token has expired now.
@@ -196,24 +213,34 @@ impl Session {
     }
 }
 
-mod unix_seconds {
+/// Instants as whole milliseconds since the Unix epoch, as Upstox writes them.
+mod epoch_millis {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     use serde::{Deserialize, Deserializer, Serializer};
 
+    fn millis(t: SystemTime) -> u64 {
+        t.duration_since(UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0)
+    }
+
+    /// `t` without its part below a millisecond (the epoch for earlier times).
+    pub(super) fn truncate(t: SystemTime) -> SystemTime {
+        UNIX_EPOCH
+            .checked_add(Duration::from_millis(millis(t)))
+            .unwrap_or(t)
+    }
+
     pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(
-            t.duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-        )
+        s.serialize_u64(millis(*t))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
-        let secs = u64::deserialize(d)?;
+        let ms = u64::deserialize(d)?;
         UNIX_EPOCH
-            .checked_add(Duration::from_secs(secs))
-            .ok_or_else(|| serde::de::Error::custom(format!("issued_at {secs} is out of range")))
+            .checked_add(Duration::from_millis(ms))
+            .ok_or_else(|| serde::de::Error::custom(format!("{ms} ms is out of range")))
     }
 }
 
