@@ -207,6 +207,14 @@ impl Session {
         now >= self.expires_at
     }
 
+    /// Whether the access token expires within `margin` from now (or has
+    /// expired): the question to ask before reusing a saved session.
+    pub fn expires_within(&self, margin: std::time::Duration) -> bool {
+        SystemTime::now()
+            .checked_add(margin)
+            .is_none_or(|t| t >= self.expires_at)
+    }
+
     /// Whether the access token has expired now.
     pub fn is_expired(&self) -> bool {
         self.is_expired_at(SystemTime::now())
@@ -420,4 +428,43 @@ fn lenient_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>
         Some(serde_json::Value::String(s)) => Some(s),
         Some(other) => Some(other.to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn session(issued_at: SystemTime) -> Session {
+        let answer: types::TokenResponse =
+            serde_json::from_str(r#"{"access_token":"t"}"#).expect("a token answer");
+        Session::from_answer(answer, issued_at).expect("a session")
+    }
+
+    #[test]
+    fn a_session_is_reusable_until_the_margin_before_its_expiry() {
+        let now = SystemTime::now();
+        let fresh = session(now);
+        let left = fresh
+            .expires_at()
+            .duration_since(now)
+            .expect("in the future");
+        assert!(!fresh.expires_within(Duration::ZERO));
+        assert!(!fresh.expires_within(left - Duration::from_secs(60)));
+        assert!(fresh.expires_within(left + Duration::from_secs(60)));
+        assert!(fresh.expires_within(Duration::MAX));
+        let old = session(now - Duration::from_secs(2 * 86_400));
+        assert!(old.expires_within(Duration::ZERO));
+        assert!(old.is_expired());
+    }
+
+    #[test]
+    fn times_are_whole_milliseconds() {
+        let t = SystemTime::UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_789);
+        let s = session(t);
+        assert_eq!(
+            s.issued_at(),
+            SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123)
+        );
+    }
 }

@@ -11,7 +11,12 @@
 //! step can be seen working offline.
 //!
 //! Options: `--no-browser`, `--timeout SECS` (default 300), `--save PATH`
-//! (writes the session as JSON, mode 0600; nothing is written otherwise).
+//! (saves the session there, readable by you only; nothing is written
+//! otherwise), `--session PATH` (the morning command: if PATH holds a session
+//! still valid for a few minutes more, says until when and exits without a
+//! login; otherwise logs in and saves the session there). The place to save
+//! is checked before the login, so the single-use code is never spent on a
+//! session that could not be kept.
 
 mod simulated;
 
@@ -21,20 +26,33 @@ use std::time::Duration;
 
 use upstox_login_sdk::expiry::format_ist;
 use upstox_login_sdk::loopback::CallbackServer;
+use upstox_login_sdk::store::SessionFile;
 use upstox_login_sdk::{App, ClientId, ClientSecret, LoginClient, RedirectUri, Session};
+
+/// A saved session closer than this to its expiry is not reused.
+const REUSE_MARGIN: Duration = Duration::from_secs(10 * 60);
 
 struct Options {
     open_browser: bool,
     timeout: Duration,
     save: Option<PathBuf>,
+    /// `--session`: reuse the session saved there if still valid.
+    reuse: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            open_browser: true,
+            timeout: Duration::from_secs(300),
+            save: None,
+            reuse: false,
+        }
+    }
 }
 
 fn parse_args() -> Result<Options, String> {
-    let mut options = Options {
-        open_browser: true,
-        timeout: Duration::from_secs(300),
-        save: None,
-    };
+    let mut options = Options::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -47,8 +65,15 @@ fn parse_args() -> Result<Options, String> {
                 options.timeout = Duration::from_secs(secs);
             }
             "--save" => options.save = Some(args.next().ok_or("--save needs a path")?.into()),
+            "--session" => {
+                options.save = Some(args.next().ok_or("--session needs a path")?.into());
+                options.reuse = true;
+            }
             "-h" | "--help" => {
-                return Err("usage: login [--no-browser] [--timeout SECS] [--save PATH]".into());
+                return Err(
+                    "usage: login [--no-browser] [--timeout SECS] [--save PATH | --session PATH]"
+                        .into(),
+                );
             }
             other => return Err(format!("unknown argument {other}; try --help")),
         }
@@ -69,9 +94,49 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), String> {
     let options = parse_args()?;
+    let file = options.save.as_deref().map(SessionFile::new);
+    if let Some(file) = &file {
+        if options.reuse {
+            if let Some(session) = reusable(file)? {
+                println!(
+                    "The session in {} is valid until {}; no login needed.",
+                    file.path().display(),
+                    format_ist(session.expires_at())
+                );
+                return Ok(());
+            }
+        }
+        // Before the login: a place that cannot keep the session must not
+        // cost the single-use code.
+        file.check().map_err(|e| e.to_string())?;
+    }
+    let session = login_once(&options).await?;
+    finish(&session, file.as_ref())
+}
+
+/// The saved session, if there is one still valid for [`REUSE_MARGIN`].
+fn reusable(file: &SessionFile) -> Result<Option<Session>, String> {
+    match file.load() {
+        Ok(Some(session)) if !session.expires_within(REUSE_MARGIN) => Ok(Some(session)),
+        Ok(Some(session)) => {
+            println!(
+                "The session in {} expires at {}; logging in again.",
+                file.path().display(),
+                format_ist(session.expires_at())
+            );
+            Ok(None)
+        }
+        Ok(None) => Ok(None),
+        // A file that is not a session is not overwritten blindly.
+        Err(e) => Err(format!("{e}; move it away to log in again")),
+    }
+}
+
+/// One login, for real with credentials in the environment, else simulated.
+async fn login_once(options: &Options) -> Result<Session, String> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let Some(client_id) = env("UPSTOX_CLIENT_ID") else {
-        return simulated::run(options.timeout, options.save.as_deref()).await;
+        return simulated::run(options.timeout).await;
     };
     let secret = env("UPSTOX_CLIENT_SECRET").ok_or("UPSTOX_CLIENT_SECRET is not set")?;
     let redirect = env("UPSTOX_REDIRECT_URI").ok_or("UPSTOX_REDIRECT_URI is not set (for example http://127.0.0.1:5055/callback, as registered with the app)")?;
@@ -89,13 +154,12 @@ async fn run() -> Result<(), String> {
         ClientSecret::new(secret),
         redirect,
     );
-    let session = login(&client, &app, server, &options, |url| {
+    login(&client, &app, server, options, |url| {
         if options.open_browser && !open_browser(url) {
             println!("(could not open a browser; open the URL above yourself)");
         }
     })
-    .await?;
-    finish(&session, options.save.as_deref())
+    .await
 }
 
 /// The flow shared by the real and the simulated login.
@@ -133,7 +197,7 @@ fn mask(secret: Option<&str>) -> String {
     }
 }
 
-fn finish(session: &Session, save: Option<&std::path::Path>) -> Result<(), String> {
+fn finish(session: &Session, file: Option<&SessionFile>) -> Result<(), String> {
     println!();
     println!("Logged in.");
     println!("  user id:        {}", session.user_id().unwrap_or("?"));
@@ -148,33 +212,14 @@ fn finish(session: &Session, save: Option<&std::path::Path>) -> Result<(), Strin
         mask(session.extended_token().map(|t| t.secret()))
     );
     println!("  expires:        {}", format_ist(session.expires_at()));
-    if let Some(path) = save {
-        save_session(session, path)?;
-        println!("  saved to:       {} (mode 0600)", path.display());
+    if let Some(file) = file {
+        file.save(session).map_err(|e| e.to_string())?;
+        println!(
+            "  saved to:       {} (readable by you only)",
+            file.path().display()
+        );
     }
     Ok(())
-}
-
-fn save_session(session: &Session, path: &std::path::Path) -> Result<(), String> {
-    use std::io::Write;
-    let json = serde_json::to_vec_pretty(session).map_err(|e| e.to_string())?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
-        // An existing file keeps its mode on open: tighten it first.
-        if path.exists() {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-    }
-    let mut file = options
-        .open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    file.write_all(&json)
-        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn open_browser(url: &str) -> bool {

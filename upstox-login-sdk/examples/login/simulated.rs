@@ -1,13 +1,12 @@
 //! A stand-in of Upstox's login server on loopback, and a simulated browser,
 //! so the whole login can be seen working with no account and no network.
 
-use std::path::Path;
 use std::time::Duration;
 
 use httpmock::prelude::*;
 use httpmock::{HttpMockRequest, HttpMockResponse};
 use upstox_login_sdk::loopback::CallbackServer;
-use upstox_login_sdk::{App, ClientId, ClientSecret, LoginClient, RedirectUri};
+use upstox_login_sdk::{App, ClientId, ClientSecret, LoginClient, RedirectUri, Session};
 
 use crate::Options;
 
@@ -15,7 +14,7 @@ const CLIENT_ID: &str = "SIMULATED-CLIENT";
 const CLIENT_SECRET: &str = "simulated-secret";
 const CODE: &str = "simulated-code";
 
-pub(crate) async fn run(timeout: Duration, save: Option<&Path>) -> Result<(), String> {
+pub(crate) async fn run(timeout: Duration) -> Result<Session, String> {
     let upstox = MockServer::start_async().await;
     println!("SIMULATED: UPSTOX_CLIENT_ID is not set, so this run logs in to a built-in");
     println!(
@@ -95,13 +94,12 @@ pub(crate) async fn run(timeout: Duration, save: Option<&Path>) -> Result<(), St
     let options = Options {
         open_browser: false,
         timeout,
-        save: None,
+        ..Options::default()
     };
-    let session = crate::login(&client, &app, server, &options, |url| {
+    crate::login(&client, &app, server, &options, |url| {
         tokio::spawn(simulated_browser(url.to_string(), redirect.clone()));
     })
-    .await?;
-    crate::finish(&session, save)
+    .await
 }
 
 /// Does what a browser does: asks for a favicon first, then follows the URL
