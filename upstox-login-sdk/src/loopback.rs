@@ -7,7 +7,7 @@
 //! timeout. It never logs or reports a code or a query string.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -19,6 +19,9 @@ use crate::{AuthorizationCode, PendingLogin, RedirectUri};
 
 /// The largest request head read from the browser.
 const MAX_HEAD: usize = 16 * 1024;
+/// How many ports a listener on port `0` of `localhost` tries, for one
+/// free on both loopback addresses.
+const PICK_ATTEMPTS: usize = 8;
 /// How many connections are read at once.
 const MAX_CONNECTIONS: usize = 32;
 /// How long one connection may take to send its request.
@@ -58,6 +61,16 @@ pub enum LoopbackError {
     NotLoopback(RedirectUri),
     /// The listener could not be set up.
     Io(std::io::Error),
+    /// An address the redirect URI's host stands for could not be listened
+    /// on (for `localhost`, both `127.0.0.1` and `[::1]`): a browser
+    /// connecting there would not reach this listener, and whatever holds
+    /// it could receive the code and the state. Nothing was printed yet.
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// Why (`AddrInUse`: another program listens there).
+        error: std::io::Error,
+    },
     /// No valid callback arrived in time.
     Timeout(Duration),
     /// The callback ended the login without a code (Upstox sent an error,
@@ -74,6 +87,20 @@ impl fmt::Display for LoopbackError {
                  http://127.0.0.1:5055/callback (registered with the app)"
             ),
             LoopbackError::Io(e) => write!(f, "could not listen for the login callback: {e}"),
+            LoopbackError::Bind { address, error } => {
+                write!(f, "could not listen for the login callback on {address}: ")?;
+                match error.kind() {
+                    std::io::ErrorKind::AddrInUse => write!(
+                        f,
+                        "the address is in use by another program, which a browser could \
+                         hand the login code to; stop it or register another port ({error})"
+                    ),
+                    std::io::ErrorKind::PermissionDenied => {
+                        write!(f, "permission denied ({error})")
+                    }
+                    _ => write!(f, "{error}"),
+                }
+            }
             LoopbackError::Timeout(d) => write!(
                 f,
                 "no login callback arrived within {} s; was the login finished in the browser?",
@@ -87,7 +114,7 @@ impl fmt::Display for LoopbackError {
 impl std::error::Error for LoopbackError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            LoopbackError::Io(e) => Some(e),
+            LoopbackError::Io(e) | LoopbackError::Bind { error: e, .. } => Some(e),
             LoopbackError::Callback(e) => Some(e),
             _ => None,
         }
@@ -109,28 +136,49 @@ impl CallbackServer {
     /// Listens on the redirect URI's host and port, which must be loopback.
     /// Port `0` picks a free port: read the real URI back with
     /// [`redirect_uri`](Self::redirect_uri).
+    ///
+    /// `localhost` is listened on at both `127.0.0.1` and `[::1]` (where the
+    /// machine has IPv6): if either is taken, this fails with
+    /// [`LoopbackError::Bind`] naming it, rather than leave a browser that
+    /// tries the other address first to whatever listens there.
     pub async fn bind(redirect_uri: &RedirectUri) -> Result<Self, LoopbackError> {
         let url = redirect_uri.url();
         if url.scheme() != "http" || !crate::config::is_loopback(url) {
             return Err(LoopbackError::NotLoopback(redirect_uri.clone()));
         }
         let port = url.port_or_known_default().unwrap_or(80);
-        let (first, localhost) = match url.host() {
-            Some(url::Host::Ipv4(ip)) => (SocketAddr::from((ip, port)), false),
-            Some(url::Host::Ipv6(ip)) => (SocketAddr::from((ip, port)), false),
-            _ => (SocketAddr::from(([127, 0, 0, 1], port)), true),
+        // Every address the host stands for: `localhost` is both loopbacks
+        // (browsers try `::1` first or race both).
+        let (first, second) = match url.host() {
+            Some(url::Host::Ipv4(ip)) => (IpAddr::V4(ip), None),
+            Some(url::Host::Ipv6(ip)) => (IpAddr::V6(ip), None),
+            _ => (
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                Some(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+            ),
         };
-        let listener = TcpListener::bind(first).await.map_err(LoopbackError::Io)?;
+        // With port 0 the system picks a port free on the first address;
+        // if the second has it taken, another pick is tried.
+        let mut attempts = if port == 0 { PICK_ATTEMPTS } else { 1 };
+        let (listener, also) = loop {
+            attempts -= 1;
+            let listener = listen(SocketAddr::new(first, port)).await?;
+            let bound = listener.local_addr().map_err(LoopbackError::Io)?.port();
+            let Some(second) = second else {
+                break (listener, None);
+            };
+            match listen(SocketAddr::new(second, bound)).await {
+                Ok(other) => break (listener, Some(other)),
+                // No IPv6 loopback on this machine (not even a free port of
+                // it can be had): nothing can listen there either.
+                Err(_) if TcpListener::bind(SocketAddr::new(second, 0)).await.is_err() => {
+                    break (listener, None)
+                }
+                Err(e) if attempts > 0 => drop(e),
+                Err(e) => return Err(e),
+            }
+        };
         let bound = listener.local_addr().map_err(LoopbackError::Io)?.port();
-        // Same port on ::1 where the machine has IPv6; where it has none,
-        // nothing can listen there either.
-        let also = if localhost {
-            TcpListener::bind(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, bound)))
-                .await
-                .ok()
-        } else {
-            None
-        };
         let mut actual = url.clone();
         if port == 0 {
             let _ = actual.set_port(Some(bound));
@@ -243,6 +291,13 @@ impl CallbackServer {
             }
         }
     }
+}
+
+/// Listens on one address, the error naming it.
+async fn listen(address: SocketAddr) -> Result<TcpListener, LoopbackError> {
+    TcpListener::bind(address)
+        .await
+        .map_err(|error| LoopbackError::Bind { address, error })
 }
 
 /// Waits for a free connection slot, then for a connection on either listener.
