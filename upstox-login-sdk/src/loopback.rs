@@ -5,14 +5,20 @@
 //! (`/favicon.ico`, other paths, other methods), refuses a callback whose
 //! `state` is not this login's and keeps waiting, and gives up after a
 //! timeout. It never logs or reports a code or a query string.
+//!
+//! Another process on the machine may flood it with connections that send
+//! nothing or a byte at a time: every connection is accepted at once, and
+//! past 128 being read the oldest is closed, so the
+//! browser's callback still gets through and memory stays bounded.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::task::{AbortHandle, JoinSet};
 
 use crate::error::CallbackError;
 use crate::{AuthorizationCode, PendingLogin, RedirectUri};
@@ -22,10 +28,16 @@ const MAX_HEAD: usize = 16 * 1024;
 /// How many ports a listener on port `0` of `localhost` tries, for one
 /// free on both loopback addresses.
 const PICK_ATTEMPTS: usize = 8;
-/// How many connections are read at once.
-const MAX_CONNECTIONS: usize = 32;
+/// How many connections are read at once. Every connection is accepted at
+/// once; past this many, the oldest one still being read is closed for it.
+/// A browser sends its request as soon as it connects, so a local process
+/// that opens connections and sends nothing, or a byte at a time, cannot
+/// keep it out; and the listener holds at most this many request heads.
+const MAX_CONNECTIONS: usize = 128;
 /// How long one connection may take to send its request.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an answer to one connection may take to write.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Something the listener saw and did not end on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,36 +243,17 @@ impl CallbackServer {
             ))));
         }
         let path = self.redirect_uri.url().path().to_string();
-        // At most this many connections are read at once; more wait in the
-        // kernel's backlog.
-        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-        let (tx, mut rx) = mpsc::channel::<(String, String, TcpStream)>(16);
+        // Dropped on return, which closes every connection still being read.
+        let mut readers = Readers::default();
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
         loop {
             tokio::select! {
+                // Requests already read first, so that they never wait
+                // behind new connections.
+                biased;
                 _ = &mut deadline => return Err(LoopbackError::Timeout(timeout)),
-                accepted = accept(&self.listener, self.also.as_ref(), &slots) => {
-                    // A failed accept (too many files, a reset) is not fatal,
-                    // but is not retried at once either.
-                    let Ok((stream, permit)) = accepted else {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    };
-                    {
-                        let tx = tx.clone();
-                        tokio::spawn(async move {
-                            let _permit = permit;
-                            let mut stream = stream;
-                            if let Ok(Ok(Some((method, target)))) =
-                                tokio::time::timeout(READ_TIMEOUT, read_request_line(&mut stream)).await
-                            {
-                                let _ = tx.send((method, target, stream)).await;
-                            }
-                        });
-                    }
-                }
-                Some((method, target, mut stream)) = rx.recv() => {
+                Some((method, target, mut stream)) = readers.next() => {
                     let request_path = target.split(['?', '#']).next().unwrap_or("").to_string();
                     if request_path != path {
                         respond(&mut stream, 404, "Not found", "Nothing here.").await;
@@ -288,6 +281,14 @@ impl CallbackServer {
                         }
                     }
                 }
+                accepted = accept(&self.listener, self.also.as_ref()) => {
+                    match accepted {
+                        Ok(stream) => readers.add(stream),
+                        // A failed accept (too many files, a reset) is not
+                        // fatal, but is not retried at once either.
+                        Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                    }
+                }
             }
         }
     }
@@ -300,17 +301,50 @@ async fn listen(address: SocketAddr) -> Result<TcpListener, LoopbackError> {
         .map_err(|error| LoopbackError::Bind { address, error })
 }
 
-/// Waits for a free connection slot, then for a connection on either listener.
-async fn accept(
-    listener: &TcpListener,
-    also: Option<&TcpListener>,
-    slots: &std::sync::Arc<tokio::sync::Semaphore>,
-) -> std::io::Result<(TcpStream, tokio::sync::OwnedSemaphorePermit)> {
-    let permit = slots
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| std::io::Error::other("closed"))?;
+/// A request read: method, target, and the connection to answer on.
+type Request = (String, String, TcpStream);
+
+/// The connections being read, at most [`MAX_CONNECTIONS`], each in its own
+/// task; dropping this closes them all.
+#[derive(Default)]
+struct Readers {
+    tasks: JoinSet<Option<Request>>,
+    /// The tasks in the order their connections came, some finished.
+    order: VecDeque<AbortHandle>,
+}
+
+impl Readers {
+    /// Starts reading a new connection, closing the oldest one still being
+    /// read if there are too many.
+    fn add(&mut self, stream: TcpStream) {
+        self.order.retain(|task| !task.is_finished());
+        if self.order.len() >= MAX_CONNECTIONS {
+            if let Some(oldest) = self.order.pop_front() {
+                oldest.abort();
+            }
+        }
+        let task = self.tasks.spawn(async move {
+            let mut stream = stream;
+            match tokio::time::timeout(READ_TIMEOUT, read_request_line(&mut stream)).await {
+                Ok(Ok(Some((method, target)))) => Some((method, target, stream)),
+                _ => None,
+            }
+        });
+        self.order.push_back(task);
+    }
+
+    /// The next request read; `None` when no connection is being read.
+    async fn next(&mut self) -> Option<Request> {
+        loop {
+            if let Ok(Some(request)) = self.tasks.join_next().await? {
+                return Some(request);
+            }
+        }
+    }
+}
+
+/// Waits for a connection on either listener.
+async fn accept(listener: &TcpListener, also: Option<&TcpListener>) -> std::io::Result<TcpStream> {
     let (stream, _) = match also {
         Some(other) => tokio::select! {
             a = listener.accept() => a?,
@@ -318,24 +352,27 @@ async fn accept(
         },
         None => listener.accept().await?,
     };
-    Ok((stream, permit))
+    Ok(stream)
 }
 
-/// Reads the request head and returns its method and target.
+/// Reads the request head, at most [`MAX_HEAD`] bytes, and returns its
+/// method and target.
 async fn read_request_line(stream: &mut TcpStream) -> std::io::Result<Option<(String, String)>> {
-    let mut head = Vec::with_capacity(1024);
+    let mut head = Vec::new();
     let mut buf = [0u8; 2048];
     loop {
         let n = stream.read(&mut buf).await?;
-        if n == 0 {
+        if n == 0 || head.len() + n > MAX_HEAD {
             return Ok(None);
         }
+        // Only the new bytes (and the three before) can complete the end of
+        // the head: a head sent a byte at a time is not searched again
+        // whole for each byte.
+        let from = head.len().saturating_sub(3);
         head.extend_from_slice(&buf[..n]);
-        if head.windows(4).any(|w| w == b"\r\n\r\n") || head.windows(2).any(|w| w == b"\n\n") {
+        let new = &head[from..];
+        if new.windows(4).any(|w| w == b"\r\n\r\n") || new.windows(2).any(|w| w == b"\n\n") {
             break;
-        }
-        if head.len() > MAX_HEAD {
-            return Ok(None);
         }
     }
     let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
@@ -369,8 +406,12 @@ async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
          Connection: close\r\n\r\n{body}",
         body.len()
     );
-    let _ = stream.write_all(response.as_bytes()).await;
-    let _ = stream.shutdown().await;
+    // A client that does not read its answer does not hold up the others.
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, async {
+        let _ = stream.write_all(response.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
 }
 
 fn html_escape(s: &str) -> String {
