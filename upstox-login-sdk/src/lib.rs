@@ -48,6 +48,7 @@ mod hooks;
 mod login;
 #[cfg(feature = "loopback")]
 pub mod loopback;
+mod proxy;
 mod redact;
 mod secret;
 mod session;
