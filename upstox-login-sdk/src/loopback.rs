@@ -21,6 +21,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{AbortHandle, JoinSet};
 
 use crate::error::CallbackError;
+use crate::terminal::escape;
 use crate::{AuthorizationCode, PendingLogin, RedirectUri};
 
 /// The largest request head read from the browser.
@@ -43,7 +44,10 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LoopbackEvent {
-    /// A request that is not the callback (wrong path or method), answered 404/405.
+    /// A request that is not the callback (wrong path or method), answered
+    /// 404/405. Its method and path are as any local process sent them:
+    /// `Display` escapes them for a terminal; print them yourself through
+    /// [`terminal::escape`](crate::terminal::escape).
     Ignored {
         /// The method.
         method: String,
@@ -57,9 +61,13 @@ pub enum LoopbackEvent {
 impl fmt::Display for LoopbackEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LoopbackEvent::Ignored { method, path } => {
-                write!(f, "ignored a stray request: {method} {path}")
-            }
+            // As any local process sent them: escaped for a terminal.
+            LoopbackEvent::Ignored { method, path } => write!(
+                f,
+                "ignored a stray request: {} {}",
+                escape(method),
+                escape(path)
+            ),
             LoopbackEvent::Rejected(e) => write!(f, "rejected a callback: {e}; still waiting"),
         }
     }
