@@ -361,3 +361,63 @@ async fn localhost_listens_on_both_loopback_addresses() {
     assert_eq!(code.unwrap().secret(), "c");
     assert_eq!(events.len(), usize::from(v6_available));
 }
+
+/// A port free on 127.0.0.1 whose IPv6 side, `[::1]`, another program
+/// (this test) holds; `None` where the machine has no IPv6 loopback.
+fn port_taken_on_ipv6_only() -> Option<(u16, std::net::TcpListener)> {
+    std::net::TcpListener::bind("[::1]:0").ok()?;
+    for _ in 0..20 {
+        let v4 = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = v4.local_addr().unwrap().port();
+        if let Ok(other) = std::net::TcpListener::bind(("::1", port)) {
+            return Some((port, other));
+        }
+    }
+    panic!("no port free on both loopback addresses");
+}
+
+/// Another program listening on `[::1]:PORT` would get the code and the
+/// state from a browser that tries IPv6 first for `localhost`: binding
+/// fails, before any URL is printed, naming the address and the problem.
+#[tokio::test]
+async fn localhost_with_its_ipv6_side_taken_is_refused() {
+    let Some((port, _squatter)) = port_taken_on_ipv6_only() else {
+        eprintln!("skipped: this machine has no IPv6 loopback, so nothing can listen there");
+        return;
+    };
+    let uri = RedirectUri::new(format!("http://localhost:{port}/cb")).unwrap();
+    let err = CallbackServer::bind(&uri).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(&err, LoopbackError::Bind { address, error }
+            if *address == std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port))
+                && error.kind() == std::io::ErrorKind::AddrInUse),
+        "{err:?}"
+    );
+    assert!(
+        text.contains(&format!("[::1]:{port}")) && text.contains("in use"),
+        "{text}"
+    );
+    // Nothing is left listening on the IPv4 side either.
+    assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_ok());
+}
+
+/// The same for a taken IPv4 side: the error says which address.
+#[tokio::test]
+async fn a_taken_port_is_named_in_the_error() {
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = squatter.local_addr().unwrap().port();
+    for host in ["127.0.0.1", "localhost"] {
+        let uri = RedirectUri::new(format!("http://{host}:{port}/cb")).unwrap();
+        let err = CallbackServer::bind(&uri).await.unwrap_err();
+        assert!(
+            matches!(&err, LoopbackError::Bind { address, .. }
+                if *address == std::net::SocketAddr::from(([127, 0, 0, 1], port))),
+            "{host}: {err:?}"
+        );
+        assert!(
+            err.to_string().contains(&format!("127.0.0.1:{port}")),
+            "{err}"
+        );
+    }
+}

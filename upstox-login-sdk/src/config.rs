@@ -97,10 +97,17 @@ impl LoginClientBuilder {
     /// - with the `rustls-ring` feature, rustls with the ring provider and
     ///   the platform's verifier.
     ///
-    /// Proxies from the environment (`HTTPS_PROXY`, `NO_PROXY`) are honoured,
-    /// as in any `reqwest` client.
+    /// Proxies: for an `https` base URL off loopback, those of the
+    /// environment (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) are honoured, as
+    /// in any `reqwest` client (add your own with `.proxy(..)`). For a
+    /// loopback base URL, none, whatever the environment says: a proxy
+    /// would see the plain-http form whole. That is decided by **this
+    /// builder's** base URL: set it before calling this.
     pub fn http_client_builder(&self) -> Result<reqwest::ClientBuilder, Error> {
-        let http = reqwest::Client::builder();
+        let mut http = reqwest::Client::builder();
+        if !crate::proxy::allowed(&self.base_url) {
+            http = http.no_proxy();
+        }
         #[cfg(feature = "rustls-ring")]
         let http = http.tls_backend_preconfigured(rustls_config()?);
         Ok(http
@@ -124,6 +131,13 @@ impl LoginClientBuilder {
     /// default, and a `307`/`308` answer to the token exchange would make it
     /// send the form (client secret and code) again to wherever `Location`
     /// points. The library cannot see your client's policy to stop that.
+    ///
+    /// **For a loopback base URL, give it `.no_proxy()`** (as
+    /// [`http_client_builder`](Self::http_client_builder) does): a
+    /// `reqwest` client takes proxies from the environment (`HTTP_PROXY`,
+    /// `ALL_PROXY`) by default, and would send the token form, client secret
+    /// and code in clear to whatever proxy they name. The library cannot
+    /// see your client's proxies either.
     pub fn build_with_http_client(self, http: reqwest::Client) -> Result<LoginClient, Error> {
         let base_url = parse_base_url(&self.base_url)?;
         self.finish(base_url, http)

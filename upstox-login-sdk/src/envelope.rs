@@ -126,9 +126,10 @@ impl ErrorCode {
     }
 }
 
+/// The code as sent, escaped for a terminal (an unknown one can hold anything).
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        crate::terminal::escape(self.as_str()).fmt(f)
     }
 }
 

@@ -4,10 +4,14 @@
 //! Every failure of the public API is an [`Error`]. No variant carries a
 //! secret: bodies kept for diagnosis have the secrets sent in the call, and
 //! the values of secret-named JSON fields, replaced by `[redacted]`.
+//!
+//! Every `Display` here shows text that came from the network through
+//! [`escape`]: no control character reaches a terminal that prints an error.
 
 use std::fmt;
 
 use crate::secret::InvalidRedirectUri;
+use crate::terminal::escape;
 
 pub use crate::call::DEFAULT_MAX_BODY_BYTES;
 pub(crate) use crate::envelope::JavaException;
@@ -62,7 +66,7 @@ impl fmt::Display for Error {
                 f,
                 "Upstox answered {status} redirecting to {}; API calls never follow redirects \
                  (is the base URL right?)",
-                location.as_deref().unwrap_or("(no Location)")
+                escape(location.as_deref().unwrap_or("(no Location)"))
             ),
             Error::BodyTooLarge { status, limit } => {
                 write!(
@@ -148,10 +152,10 @@ impl fmt::Display for TransportError {
                 inner = inner.replace(q, "[query]");
             }
         }
-        f.write_str(&inner)?;
+        write!(f, "{}", escape(&inner))?;
         let mut source = std::error::Error::source(&self.0);
         while let Some(s) = source {
-            write!(f, ": {s}")?;
+            write!(f, ": {}", escape(&s.to_string()))?;
             source = s.source();
         }
         Ok(())
@@ -205,7 +209,8 @@ pub struct ApiError {
     pub errors: Vec<ApiErrorEntry>,
     /// What the body was.
     pub body_kind: BodyKind,
-    /// The body as received, with secrets redacted.
+    /// The body as received, with secrets redacted. Not escaped: print it
+    /// through [`terminal::escape`](crate::terminal::escape).
     pub body: String,
     /// The operation that failed (`token`, `logout`, ...).
     pub operation: &'static str,
@@ -268,12 +273,12 @@ impl fmt::Display for ApiError {
         )?;
         if self.errors.is_empty() {
             match &self.body_kind {
-                BodyKind::JavaException { message: Some(m) } => write!(f, ": {m}")?,
+                BodyKind::JavaException { message: Some(m) } => write!(f, ": {}", escape(m))?,
                 BodyKind::Empty => f.write_str(" and no body")?,
                 BodyKind::Other { content_type } => write!(
                     f,
                     " and a {} body",
-                    content_type.as_deref().unwrap_or("untyped")
+                    escape(content_type.as_deref().unwrap_or("untyped"))
                 )?,
                 _ => {}
             }
@@ -287,7 +292,7 @@ impl fmt::Display for ApiError {
                 }
             }
             if let Some(m) = &e.message {
-                write!(f, "{m}")?;
+                write!(f, "{}", escape(m))?;
             }
         }
         if let Some(advice) = self.advice() {
@@ -324,10 +329,10 @@ impl fmt::Display for InvalidResponse {
             "Upstox answered `{}` with HTTP {} and a body that could not be decoded ({}; {} bytes of {}): {}",
             self.operation,
             self.status,
-            self.reason,
+            escape(&self.reason),
             self.body_len,
-            self.content_type.as_deref().unwrap_or("no content type"),
-            self.excerpt
+            escape(self.content_type.as_deref().unwrap_or("no content type")),
+            escape(&self.excerpt)
         )
     }
 }
@@ -359,11 +364,13 @@ pub enum CallbackError {
 impl fmt::Display for CallbackError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CallbackError::Malformed(m) => write!(f, "the callback is not a valid URL: {m}"),
+            CallbackError::Malformed(m) => {
+                write!(f, "the callback is not a valid URL: {}", escape(m))
+            }
             CallbackError::Denied { error, description } => {
-                write!(f, "the login was refused: {error}")?;
+                write!(f, "the login was refused: {}", escape(error))?;
                 if let Some(d) = description {
-                    write!(f, " ({d})")?;
+                    write!(f, " ({})", escape(d))?;
                 }
                 Ok(())
             }

@@ -5,30 +5,49 @@
 //! (`/favicon.ico`, other paths, other methods), refuses a callback whose
 //! `state` is not this login's and keeps waiting, and gives up after a
 //! timeout. It never logs or reports a code or a query string.
+//!
+//! Another process on the machine may flood it with connections that send
+//! nothing or a byte at a time: every connection is accepted at once, and
+//! past 128 being read the oldest is closed, so the
+//! browser's callback still gets through and memory stays bounded.
 
+use std::collections::VecDeque;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::task::{AbortHandle, JoinSet};
 
 use crate::error::CallbackError;
+use crate::terminal::escape;
 use crate::{AuthorizationCode, PendingLogin, RedirectUri};
 
 /// The largest request head read from the browser.
 const MAX_HEAD: usize = 16 * 1024;
-/// How many connections are read at once.
-const MAX_CONNECTIONS: usize = 32;
+/// How many ports a listener on port `0` of `localhost` tries, for one
+/// free on both loopback addresses.
+const PICK_ATTEMPTS: usize = 8;
+/// How many connections are read at once. Every connection is accepted at
+/// once; past this many, the oldest one still being read is closed for it.
+/// A browser sends its request as soon as it connects, so a local process
+/// that opens connections and sends nothing, or a byte at a time, cannot
+/// keep it out; and the listener holds at most this many request heads.
+const MAX_CONNECTIONS: usize = 128;
 /// How long one connection may take to send its request.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an answer to one connection may take to write.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Something the listener saw and did not end on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LoopbackEvent {
-    /// A request that is not the callback (wrong path or method), answered 404/405.
+    /// A request that is not the callback (wrong path or method), answered
+    /// 404/405. Its method and path are as any local process sent them:
+    /// `Display` escapes them for a terminal; print them yourself through
+    /// [`terminal::escape`](crate::terminal::escape).
     Ignored {
         /// The method.
         method: String,
@@ -42,9 +61,13 @@ pub enum LoopbackEvent {
 impl fmt::Display for LoopbackEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LoopbackEvent::Ignored { method, path } => {
-                write!(f, "ignored a stray request: {method} {path}")
-            }
+            // As any local process sent them: escaped for a terminal.
+            LoopbackEvent::Ignored { method, path } => write!(
+                f,
+                "ignored a stray request: {} {}",
+                escape(method),
+                escape(path)
+            ),
             LoopbackEvent::Rejected(e) => write!(f, "rejected a callback: {e}; still waiting"),
         }
     }
@@ -58,6 +81,16 @@ pub enum LoopbackError {
     NotLoopback(RedirectUri),
     /// The listener could not be set up.
     Io(std::io::Error),
+    /// An address the redirect URI's host stands for could not be listened
+    /// on (for `localhost`, both `127.0.0.1` and `[::1]`): a browser
+    /// connecting there would not reach this listener, and whatever holds
+    /// it could receive the code and the state. Nothing was printed yet.
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// Why (`AddrInUse`: another program listens there).
+        error: std::io::Error,
+    },
     /// No valid callback arrived in time.
     Timeout(Duration),
     /// The callback ended the login without a code (Upstox sent an error,
@@ -74,6 +107,20 @@ impl fmt::Display for LoopbackError {
                  http://127.0.0.1:5055/callback (registered with the app)"
             ),
             LoopbackError::Io(e) => write!(f, "could not listen for the login callback: {e}"),
+            LoopbackError::Bind { address, error } => {
+                write!(f, "could not listen for the login callback on {address}: ")?;
+                match error.kind() {
+                    std::io::ErrorKind::AddrInUse => write!(
+                        f,
+                        "the address is in use by another program, which a browser could \
+                         hand the login code to; stop it or register another port ({error})"
+                    ),
+                    std::io::ErrorKind::PermissionDenied => {
+                        write!(f, "permission denied ({error})")
+                    }
+                    _ => write!(f, "{error}"),
+                }
+            }
             LoopbackError::Timeout(d) => write!(
                 f,
                 "no login callback arrived within {} s; was the login finished in the browser?",
@@ -87,7 +134,7 @@ impl fmt::Display for LoopbackError {
 impl std::error::Error for LoopbackError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            LoopbackError::Io(e) => Some(e),
+            LoopbackError::Io(e) | LoopbackError::Bind { error: e, .. } => Some(e),
             LoopbackError::Callback(e) => Some(e),
             _ => None,
         }
@@ -109,28 +156,49 @@ impl CallbackServer {
     /// Listens on the redirect URI's host and port, which must be loopback.
     /// Port `0` picks a free port: read the real URI back with
     /// [`redirect_uri`](Self::redirect_uri).
+    ///
+    /// `localhost` is listened on at both `127.0.0.1` and `[::1]` (where the
+    /// machine has IPv6): if either is taken, this fails with
+    /// [`LoopbackError::Bind`] naming it, rather than leave a browser that
+    /// tries the other address first to whatever listens there.
     pub async fn bind(redirect_uri: &RedirectUri) -> Result<Self, LoopbackError> {
         let url = redirect_uri.url();
         if url.scheme() != "http" || !crate::config::is_loopback(url) {
             return Err(LoopbackError::NotLoopback(redirect_uri.clone()));
         }
         let port = url.port_or_known_default().unwrap_or(80);
-        let (first, localhost) = match url.host() {
-            Some(url::Host::Ipv4(ip)) => (SocketAddr::from((ip, port)), false),
-            Some(url::Host::Ipv6(ip)) => (SocketAddr::from((ip, port)), false),
-            _ => (SocketAddr::from(([127, 0, 0, 1], port)), true),
+        // Every address the host stands for: `localhost` is both loopbacks
+        // (browsers try `::1` first or race both).
+        let (first, second) = match url.host() {
+            Some(url::Host::Ipv4(ip)) => (IpAddr::V4(ip), None),
+            Some(url::Host::Ipv6(ip)) => (IpAddr::V6(ip), None),
+            _ => (
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                Some(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+            ),
         };
-        let listener = TcpListener::bind(first).await.map_err(LoopbackError::Io)?;
+        // With port 0 the system picks a port free on the first address;
+        // if the second has it taken, another pick is tried.
+        let mut attempts = if port == 0 { PICK_ATTEMPTS } else { 1 };
+        let (listener, also) = loop {
+            attempts -= 1;
+            let listener = listen(SocketAddr::new(first, port)).await?;
+            let bound = listener.local_addr().map_err(LoopbackError::Io)?.port();
+            let Some(second) = second else {
+                break (listener, None);
+            };
+            match listen(SocketAddr::new(second, bound)).await {
+                Ok(other) => break (listener, Some(other)),
+                // No IPv6 loopback on this machine (not even a free port of
+                // it can be had): nothing can listen there either.
+                Err(_) if TcpListener::bind(SocketAddr::new(second, 0)).await.is_err() => {
+                    break (listener, None)
+                }
+                Err(e) if attempts > 0 => drop(e),
+                Err(e) => return Err(e),
+            }
+        };
         let bound = listener.local_addr().map_err(LoopbackError::Io)?.port();
-        // Same port on ::1 where the machine has IPv6; where it has none,
-        // nothing can listen there either.
-        let also = if localhost {
-            TcpListener::bind(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, bound)))
-                .await
-                .ok()
-        } else {
-            None
-        };
         let mut actual = url.clone();
         if port == 0 {
             let _ = actual.set_port(Some(bound));
@@ -183,36 +251,17 @@ impl CallbackServer {
             ))));
         }
         let path = self.redirect_uri.url().path().to_string();
-        // At most this many connections are read at once; more wait in the
-        // kernel's backlog.
-        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-        let (tx, mut rx) = mpsc::channel::<(String, String, TcpStream)>(16);
+        // Dropped on return, which closes every connection still being read.
+        let mut readers = Readers::default();
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
         loop {
             tokio::select! {
+                // Requests already read first, so that they never wait
+                // behind new connections.
+                biased;
                 _ = &mut deadline => return Err(LoopbackError::Timeout(timeout)),
-                accepted = accept(&self.listener, self.also.as_ref(), &slots) => {
-                    // A failed accept (too many files, a reset) is not fatal,
-                    // but is not retried at once either.
-                    let Ok((stream, permit)) = accepted else {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    };
-                    {
-                        let tx = tx.clone();
-                        tokio::spawn(async move {
-                            let _permit = permit;
-                            let mut stream = stream;
-                            if let Ok(Ok(Some((method, target)))) =
-                                tokio::time::timeout(READ_TIMEOUT, read_request_line(&mut stream)).await
-                            {
-                                let _ = tx.send((method, target, stream)).await;
-                            }
-                        });
-                    }
-                }
-                Some((method, target, mut stream)) = rx.recv() => {
+                Some((method, target, mut stream)) = readers.next() => {
                     let request_path = target.split(['?', '#']).next().unwrap_or("").to_string();
                     if request_path != path {
                         respond(&mut stream, 404, "Not found", "Nothing here.").await;
@@ -240,22 +289,70 @@ impl CallbackServer {
                         }
                     }
                 }
+                accepted = accept(&self.listener, self.also.as_ref()) => {
+                    match accepted {
+                        Ok(stream) => readers.add(stream),
+                        // A failed accept (too many files, a reset) is not
+                        // fatal, but is not retried at once either.
+                        Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                    }
+                }
             }
         }
     }
 }
 
-/// Waits for a free connection slot, then for a connection on either listener.
-async fn accept(
-    listener: &TcpListener,
-    also: Option<&TcpListener>,
-    slots: &std::sync::Arc<tokio::sync::Semaphore>,
-) -> std::io::Result<(TcpStream, tokio::sync::OwnedSemaphorePermit)> {
-    let permit = slots
-        .clone()
-        .acquire_owned()
+/// Listens on one address, the error naming it.
+async fn listen(address: SocketAddr) -> Result<TcpListener, LoopbackError> {
+    TcpListener::bind(address)
         .await
-        .map_err(|_| std::io::Error::other("closed"))?;
+        .map_err(|error| LoopbackError::Bind { address, error })
+}
+
+/// A request read: method, target, and the connection to answer on.
+type Request = (String, String, TcpStream);
+
+/// The connections being read, at most [`MAX_CONNECTIONS`], each in its own
+/// task; dropping this closes them all.
+#[derive(Default)]
+struct Readers {
+    tasks: JoinSet<Option<Request>>,
+    /// The tasks in the order their connections came, some finished.
+    order: VecDeque<AbortHandle>,
+}
+
+impl Readers {
+    /// Starts reading a new connection, closing the oldest one still being
+    /// read if there are too many.
+    fn add(&mut self, stream: TcpStream) {
+        self.order.retain(|task| !task.is_finished());
+        if self.order.len() >= MAX_CONNECTIONS {
+            if let Some(oldest) = self.order.pop_front() {
+                oldest.abort();
+            }
+        }
+        let task = self.tasks.spawn(async move {
+            let mut stream = stream;
+            match tokio::time::timeout(READ_TIMEOUT, read_request_line(&mut stream)).await {
+                Ok(Ok(Some((method, target)))) => Some((method, target, stream)),
+                _ => None,
+            }
+        });
+        self.order.push_back(task);
+    }
+
+    /// The next request read; `None` when no connection is being read.
+    async fn next(&mut self) -> Option<Request> {
+        loop {
+            if let Ok(Some(request)) = self.tasks.join_next().await? {
+                return Some(request);
+            }
+        }
+    }
+}
+
+/// Waits for a connection on either listener.
+async fn accept(listener: &TcpListener, also: Option<&TcpListener>) -> std::io::Result<TcpStream> {
     let (stream, _) = match also {
         Some(other) => tokio::select! {
             a = listener.accept() => a?,
@@ -263,24 +360,27 @@ async fn accept(
         },
         None => listener.accept().await?,
     };
-    Ok((stream, permit))
+    Ok(stream)
 }
 
-/// Reads the request head and returns its method and target.
+/// Reads the request head, at most [`MAX_HEAD`] bytes, and returns its
+/// method and target.
 async fn read_request_line(stream: &mut TcpStream) -> std::io::Result<Option<(String, String)>> {
-    let mut head = Vec::with_capacity(1024);
+    let mut head = Vec::new();
     let mut buf = [0u8; 2048];
     loop {
         let n = stream.read(&mut buf).await?;
-        if n == 0 {
+        if n == 0 || head.len() + n > MAX_HEAD {
             return Ok(None);
         }
+        // Only the new bytes (and the three before) can complete the end of
+        // the head: a head sent a byte at a time is not searched again
+        // whole for each byte.
+        let from = head.len().saturating_sub(3);
         head.extend_from_slice(&buf[..n]);
-        if head.windows(4).any(|w| w == b"\r\n\r\n") || head.windows(2).any(|w| w == b"\n\n") {
+        let new = &head[from..];
+        if new.windows(4).any(|w| w == b"\r\n\r\n") || new.windows(2).any(|w| w == b"\n\n") {
             break;
-        }
-        if head.len() > MAX_HEAD {
-            return Ok(None);
         }
     }
     let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
@@ -314,8 +414,12 @@ async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
          Connection: close\r\n\r\n{body}",
         body.len()
     );
-    let _ = stream.write_all(response.as_bytes()).await;
-    let _ = stream.shutdown().await;
+    // A client that does not read its answer does not hold up the others.
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, async {
+        let _ = stream.write_all(response.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
 }
 
 fn html_escape(s: &str) -> String {

@@ -27,6 +27,7 @@ use std::time::Duration;
 use upstox_login_sdk::expiry::format_ist;
 use upstox_login_sdk::loopback::CallbackServer;
 use upstox_login_sdk::store::SessionFile;
+use upstox_login_sdk::terminal::escape;
 use upstox_login_sdk::{App, ClientId, ClientSecret, LoginClient, RedirectUri, Session};
 
 /// A saved session closer than this to its expiry is not reused.
@@ -200,9 +201,20 @@ fn mask(secret: Option<&str>) -> String {
 fn finish(session: &Session, file: Option<&SessionFile>) -> Result<(), String> {
     println!();
     println!("Logged in.");
-    println!("  user id:        {}", session.user_id().unwrap_or("?"));
-    println!("  name:           {}", session.user_name().unwrap_or("?"));
-    println!("  exchanges:      {}", session.exchanges().join(", "));
+    // What Upstox sent, escaped: it could hold terminal control sequences.
+    // (Events and errors escape it in their `Display`.)
+    println!(
+        "  user id:        {}",
+        escape(session.user_id().unwrap_or("?"))
+    );
+    println!(
+        "  name:           {}",
+        escape(session.user_name().unwrap_or("?"))
+    );
+    println!(
+        "  exchanges:      {}",
+        escape(&session.exchanges().join(", "))
+    );
     println!(
         "  access token:   {}",
         mask(Some(session.access_token().secret()))
