@@ -16,6 +16,20 @@ use upstox_login_tests::*;
 /// A mock Upstox whose login dialog redirects back with `CODE` and the state.
 async fn mock_upstox(token_status: u16, token_body: serde_json::Value) -> MockServer {
     let server = MockServer::start_async().await;
+    dialog(&server).await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v2/login/authorization/token")
+                .form_urlencoded_tuple("code", CODE);
+            then.status(token_status).json_body(token_body);
+        })
+        .await;
+    server
+}
+
+/// Upstox's login dialog: a redirect back with `CODE` and the state.
+async fn dialog(server: &MockServer) {
     server
         .mock_async(|when, then| {
             when.method(GET)
@@ -43,15 +57,6 @@ async fn mock_upstox(token_status: u16, token_body: serde_json::Value) -> MockSe
             });
         })
         .await;
-    server
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/v2/login/authorization/token")
-                .form_urlencoded_tuple("code", CODE);
-            then.status(token_status).json_body(token_body);
-        })
-        .await;
-    server
 }
 
 struct Flow {
@@ -115,11 +120,10 @@ async fn full_login_through_the_redirect() {
     let page = browser().get(f.login.url().as_str()).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.url().as_str().starts_with(&f.callback));
-    assert!(page
-        .text()
-        .await
-        .unwrap()
-        .contains("You may close this tab"));
+    // The code is not exchanged yet: the page must not claim a login.
+    let text = page.text().await.unwrap();
+    assert!(text.contains("Code received"), "{text}");
+    assert!(!text.to_lowercase().contains("logged in"), "{text}");
 
     let (code, events) = waiting.await.unwrap();
     assert!(events.is_empty(), "{events:?}");
@@ -419,5 +423,100 @@ async fn a_taken_port_is_named_in_the_error() {
             err.to_string().contains(&format!("127.0.0.1:{port}")),
             "{err}"
         );
+    }
+}
+
+/// A mock Upstox whose token endpoint takes only the listener's real
+/// redirect URI, answering `status` with `body`.
+async fn upstox_for(redirect: &str, status: u16, body: serde_json::Value) -> MockServer {
+    let upstox = MockServer::start_async().await;
+    dialog(&upstox).await;
+    upstox
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v2/login/authorization/token")
+                .form_urlencoded_tuple("redirect_uri", redirect);
+            then.status(status).json_body(body);
+        })
+        .await;
+    upstox
+}
+
+/// The app's redirect URI says port 0 and is never rebuilt: the listener's
+/// real port goes into the authorization URL and the exchange, and the
+/// browser is answered after the exchange with the session's expiry in IST.
+#[tokio::test]
+async fn complete_login_on_port_0_tells_the_browser_until_when_it_is_logged_in() {
+    let app = App::new(
+        ClientId::new(CLIENT_ID),
+        ClientSecret::new(CLIENT_SECRET),
+        RedirectUri::new("http://127.0.0.1:0/callback").unwrap(),
+    );
+    let server = CallbackServer::bind(app.redirect_uri()).await.unwrap();
+    let real = server.redirect_uri().as_str().to_string();
+    assert!(!real.contains(":0/"), "{real}");
+    let upstox = upstox_for(&real, 200, token_response()).await;
+    let client = client(&upstox.base_url());
+    let login = server.start_login(&client, &app).unwrap();
+    assert_eq!(login.redirect_uri().as_str(), real);
+    let url = login.url().clone();
+    let done = tokio::spawn(async move {
+        server
+            .complete_login(&client, &app, &login, Duration::from_secs(10))
+            .await
+    });
+    let page = browser().get(url.as_str()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let text = page.text().await.unwrap();
+    let session = done.await.unwrap().expect("logged in");
+    let until = upstox_login_sdk::expiry::format_ist(session.expires_at());
+    assert!(
+        text.contains(&format!("You are logged in to Upstox until {until}")),
+        "{text}"
+    );
+    assert!(until.ends_with(" IST"));
+    assert!(
+        !text.contains(ACCESS_TOKEN) && !text.contains(CODE),
+        "{text}"
+    );
+}
+
+/// A token endpoint that refuses the code: the browser is told the login
+/// failed, with Upstox's code and advice, and nothing secret.
+#[tokio::test]
+async fn complete_login_tells_the_browser_when_the_exchange_fails() {
+    let app = App::new(
+        ClientId::new(CLIENT_ID),
+        ClientSecret::new(CLIENT_SECRET),
+        RedirectUri::new("http://127.0.0.1:0/callback").unwrap(),
+    );
+    let server = CallbackServer::bind(app.redirect_uri()).await.unwrap();
+    let real = server.redirect_uri().as_str().to_string();
+    let refusal = serde_json::json!({"status": "error", "errors": [{
+        "error_code": "UDAPI100069",
+        "message": format!("Invalid code {CODE} <script>alert(1)</script>"),
+    }]});
+    let upstox = upstox_for(&real, 401, refusal).await;
+    let client = client(&upstox.base_url());
+    let login = server.start_login(&client, &app).unwrap();
+    let url = login.url().clone();
+    let done = tokio::spawn(async move {
+        server
+            .complete_login(&client, &app, &login, Duration::from_secs(10))
+            .await
+    });
+    let page = browser().get(url.as_str()).send().await.unwrap();
+    assert_eq!(page.status(), 502);
+    let text = page.text().await.unwrap();
+    assert!(text.contains("Login failed"), "{text}");
+    assert!(text.contains("UDAPI100069"), "{text}");
+    assert!(text.contains("start a new login"), "{text}");
+    assert!(!text.to_lowercase().contains("logged in to"), "{text}");
+    assert!(!text.contains(CODE) && !text.contains("<script>"), "{text}");
+    match done.await.unwrap() {
+        Err(LoopbackError::Exchange(e)) => {
+            assert!(e.has_code(&ErrorCode::InvalidCodeOrCredentials), "{e}")
+        }
+        other => panic!("expected the exchange's error, got {other:?}"),
     }
 }

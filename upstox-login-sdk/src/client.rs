@@ -14,7 +14,7 @@ use crate::redact::Redactor;
 use crate::session::{IndieTokenRequest, LogoutOutcome, Session};
 use crate::{
     authorization_url, AccessToken, App, AuthorizationCode, ClientId, ClientSecret, PendingLogin,
-    State,
+    RedirectUri, State,
 };
 
 /// The Upstox login client.
@@ -88,16 +88,27 @@ impl LoginClient {
     /// [`start_login`](Self::start_login) with a `scope` (undocumented by
     /// Upstox; passed through).
     pub fn start_login_with(&self, app: &App, scope: Option<&str>) -> Result<PendingLogin, Error> {
+        self.start_login_to(app, app.redirect_uri(), scope)
+    }
+
+    /// A login that redirects to `redirect_uri` rather than the app's (a
+    /// listener's real port).
+    pub(crate) fn start_login_to(
+        &self,
+        app: &App,
+        redirect_uri: &RedirectUri,
+        scope: Option<&str>,
+    ) -> Result<PendingLogin, Error> {
         let state = State::random()
             .map_err(|e| Error::Setup(SetupError::new("the OS random source failed", e)))?;
         let url = authorization_url(
             self.base_url(),
             app.client_id(),
-            app.redirect_uri(),
+            redirect_uri,
             &state,
             scope,
         );
-        Ok(PendingLogin::new(url, state, app.redirect_uri().clone()))
+        Ok(PendingLogin::new(url, state, redirect_uri.clone()))
     }
 
     /// Exchanges an authorization code for a session (`POST
@@ -125,6 +136,18 @@ impl LoginClient {
         code: AuthorizationCode,
         refresh_extended_token: Option<bool>,
     ) -> Result<Session, Error> {
+        self.exchange_at(app, app.redirect_uri(), code, refresh_extended_token)
+            .await
+    }
+
+    /// The exchange, with the redirect URI the login used.
+    pub(crate) async fn exchange_at(
+        &self,
+        app: &App,
+        redirect_uri: &RedirectUri,
+        code: AuthorizationCode,
+        refresh_extended_token: Option<bool>,
+    ) -> Result<Session, Error> {
         if code.secret().is_empty() {
             return Err(Error::InvalidInput(
                 "the authorization code is empty".into(),
@@ -136,7 +159,7 @@ impl LoginClient {
             code: code.clone(),
             client_id: app.client_id().clone(),
             client_secret: app.client_secret().clone(),
-            redirect_uri: app.redirect_uri().clone(),
+            redirect_uri: redirect_uri.clone(),
             grant_type: types::GrantType::AuthorizationCode,
             refresh_extended_token,
         };

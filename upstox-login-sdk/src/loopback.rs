@@ -1,7 +1,9 @@
 //! Receiving the login redirect on this machine: a one-shot HTTP listener on
 //! the redirect URI's loopback host and port.
 //!
-//! It answers the browser with a short page, ignores stray requests
+//! [`CallbackServer::complete_login`] waits for the callback, exchanges the
+//! code, and only then answers the browser, with the real outcome: logged
+//! in (until when, in IST), or why not. It ignores stray requests
 //! (`/favicon.ico`, other paths, other methods), refuses a callback whose
 //! `state` is not this login's and keeps waiting, and gives up after a
 //! timeout. It never logs or reports a code or a query string.
@@ -21,8 +23,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{AbortHandle, JoinSet};
 
 use crate::error::CallbackError;
+use crate::expiry::format_ist;
 use crate::terminal::escape;
-use crate::{AuthorizationCode, PendingLogin, RedirectUri};
+use crate::{App, AuthorizationCode, LoginClient, PendingLogin, RedirectUri, Session};
 
 /// The largest request head read from the browser.
 const MAX_HEAD: usize = 16 * 1024;
@@ -96,6 +99,8 @@ pub enum LoopbackError {
     /// The callback ended the login without a code (Upstox sent an error,
     /// or the state matched but no code came).
     Callback(CallbackError),
+    /// The code came, but exchanging it failed (the browser was told why).
+    Exchange(crate::Error),
 }
 
 impl fmt::Display for LoopbackError {
@@ -127,6 +132,7 @@ impl fmt::Display for LoopbackError {
                 d.as_secs()
             ),
             LoopbackError::Callback(e) => e.fmt(f),
+            LoopbackError::Exchange(e) => e.fmt(f),
         }
     }
 }
@@ -136,6 +142,7 @@ impl std::error::Error for LoopbackError {
         match self {
             LoopbackError::Io(e) | LoopbackError::Bind { error: e, .. } => Some(e),
             LoopbackError::Callback(e) => Some(e),
+            LoopbackError::Exchange(e) => e.source(),
             _ => None,
         }
     }
@@ -226,7 +233,70 @@ impl CallbackServer {
         self.listener.local_addr()
     }
 
-    /// Waits for the callback of `login` and returns its code.
+    /// Starts a login that redirects to this listener: a fresh state and
+    /// the authorization URL, with this listener's redirect URI (its real
+    /// port, when bound on port `0`) instead of the app's. Nothing is sent.
+    pub fn start_login(
+        &self,
+        client: &LoginClient,
+        app: &App,
+    ) -> Result<PendingLogin, crate::Error> {
+        client.start_login_to(app, &self.redirect_uri, None)
+    }
+
+    /// Waits for the callback of `login`, exchanges its code for a session
+    /// (as [`LoginClient::exchange_code`], with the login's redirect URI),
+    /// and only then answers the browser: "logged in until ... IST", or the
+    /// failure and its advice. Fails with [`LoopbackError::Exchange`] when
+    /// the exchange fails (the code is spent either way).
+    pub async fn complete_login(
+        self,
+        client: &LoginClient,
+        app: &App,
+        login: &PendingLogin,
+        timeout: Duration,
+    ) -> Result<Session, LoopbackError> {
+        self.complete_login_with(client, app, login, timeout, |_| {})
+            .await
+    }
+
+    /// [`complete_login`](Self::complete_login), telling `on_event` about
+    /// every request it ignores or rejects.
+    pub async fn complete_login_with(
+        self,
+        client: &LoginClient,
+        app: &App,
+        login: &PendingLogin,
+        timeout: Duration,
+        on_event: impl FnMut(LoopbackEvent),
+    ) -> Result<Session, LoopbackError> {
+        let (code, mut browser) = self.receive(login, timeout, on_event).await?;
+        match client
+            .exchange_at(app, login.redirect_uri(), code, None)
+            .await
+        {
+            Ok(session) => {
+                let text = format!(
+                    "You are logged in to Upstox until {}. You may close this tab.",
+                    format_ist(session.expires_at())
+                );
+                respond(&mut browser, 200, "Logged in", &text).await;
+                Ok(session)
+            }
+            Err(e) => {
+                // The error carries no secret and escapes what the server sent.
+                let text = format!("The login did not complete: {e}");
+                respond(&mut browser, 502, "Login failed", &text).await;
+                Err(LoopbackError::Exchange(e))
+            }
+        }
+    }
+
+    /// Waits for the callback of `login` and returns its code, telling the
+    /// browser the code was received and the application finishes the
+    /// login (not that it is logged in: the exchange has not happened).
+    /// Prefer [`complete_login`](Self::complete_login), which tells the
+    /// browser the outcome.
     pub async fn wait_for_code(
         self,
         login: &PendingLogin,
@@ -241,8 +311,27 @@ impl CallbackServer {
         self,
         login: &PendingLogin,
         timeout: Duration,
-        mut on_event: impl FnMut(LoopbackEvent),
+        on_event: impl FnMut(LoopbackEvent),
     ) -> Result<AuthorizationCode, LoopbackError> {
+        let (code, mut browser) = self.receive(login, timeout, on_event).await?;
+        respond(
+            &mut browser,
+            200,
+            "Code received",
+            "The application is finishing the login; see it for the outcome. You may close this tab.",
+        )
+        .await;
+        Ok(code)
+    }
+
+    /// Waits for the callback of `login`: its code, and the browser's
+    /// connection, not yet answered.
+    async fn receive(
+        self,
+        login: &PendingLogin,
+        timeout: Duration,
+        mut on_event: impl FnMut(LoopbackEvent),
+    ) -> Result<(AuthorizationCode, TcpStream), LoopbackError> {
         if login.redirect_uri() != &self.redirect_uri {
             return Err(LoopbackError::Callback(CallbackError::Malformed(format!(
                 "this login redirects to {}, but the listener is on {}",
@@ -274,10 +363,7 @@ impl CallbackServer {
                         continue;
                     }
                     match login.code_from_callback(&target) {
-                        Ok(code) => {
-                            respond(&mut stream, 200, "Logged in", "You are logged in to Upstox. You may close this tab.").await;
-                            return Ok(code);
-                        }
+                        Ok(code) => return Ok((code, stream)),
                         Err(e @ (CallbackError::StateMismatch | CallbackError::MissingState | CallbackError::Malformed(_))) => {
                             respond(&mut stream, 400, "Not this login", "This link does not belong to the login in progress. Ignored.").await;
                             on_event(LoopbackEvent::Rejected(e));
@@ -399,7 +485,8 @@ async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
         200 => "OK",
         400 => "Bad Request",
         404 => "Not Found",
-        _ => "Method Not Allowed",
+        405 => "Method Not Allowed",
+        _ => "Bad Gateway",
     };
     let body = format!(
         "<!doctype html><meta charset=utf-8><title>{}</title>\

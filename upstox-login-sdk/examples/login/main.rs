@@ -171,7 +171,8 @@ pub(crate) async fn login(
     options: &Options,
     on_url: impl FnOnce(&str),
 ) -> Result<Session, String> {
-    let pending = client.start_login(app).map_err(|e| e.to_string())?;
+    // The listener's redirect URI: with port 0 in the app's, the real port.
+    let pending = server.start_login(client, app).map_err(|e| e.to_string())?;
     println!("Open this URL in your browser to log in:");
     println!("{}", pending.url());
     on_url(pending.url().as_str());
@@ -180,13 +181,11 @@ pub(crate) async fn login(
         options.timeout.as_secs(),
         server.redirect_uri()
     );
-    let code = server
-        .wait_for_code_with(&pending, options.timeout, |event| println!("  {event}"))
-        .await
-        .map_err(|e| e.to_string())?;
-    println!("Callback received, state verified; exchanging the code ...");
-    client
-        .exchange_code(app, code)
+    // The browser is answered after the exchange, with its outcome.
+    server
+        .complete_login_with(client, app, &pending, options.timeout, |event| {
+            println!("  {event}")
+        })
         .await
         .map_err(|e| e.to_string())
 }

@@ -96,10 +96,19 @@ pub(crate) async fn run(timeout: Duration) -> Result<Session, String> {
         timeout,
         ..Options::default()
     };
-    crate::login(&client, &app, server, &options, |url| {
-        tokio::spawn(simulated_browser(url.to_string(), redirect.clone()));
+    let mut browser = None;
+    let session = crate::login(&client, &app, server, &options, |url| {
+        browser = Some(tokio::spawn(simulated_browser(
+            url.to_string(),
+            redirect.clone(),
+        )));
     })
-    .await
+    .await;
+    // The page comes after the exchange: let the browser show it.
+    if let Some(browser) = browser {
+        let _ = browser.await;
+    }
+    session
 }
 
 /// Does what a browser does: asks for a favicon first, then follows the URL
@@ -118,8 +127,8 @@ async fn simulated_browser(url: String, redirect: RedirectUri) {
         Ok(page) => {
             let status = page.status();
             let text = page.text().await.unwrap_or_default();
-            let shown = if text.contains("You may close this tab") {
-                "\"You may close this tab\""
+            let shown = if text.contains("You are logged in to Upstox until") {
+                "\"You are logged in to Upstox until ...\""
             } else {
                 "an unexpected page"
             };
