@@ -11,6 +11,10 @@
 //!    when it expires;
 //! 4. [`LoginClient::logout`] revokes a token.
 //!
+//! [`loopback::CallbackServer`] receives the redirect on this machine and
+//! tells the browser the outcome; [`store::SessionFile`] keeps the session
+//! until its 03:30 IST expiry, so the morning's program logs in only once.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use upstox_login_sdk::{App, ClientId, ClientSecret, LoginClient, RedirectUri};
@@ -27,7 +31,11 @@
 //! # let callback = "";
 //! let code = login.code_from_callback(callback)?;
 //! let session = client.exchange_code(&app, code).await?;
-//! println!("logged in as {:?} until {:?}", session.user_id(), session.expires_at());
+//! println!(
+//!     "logged in as {} until {}", // until 2026-12-02 03:30:00 IST
+//!     session.user_id().unwrap_or("?"),
+//!     upstox_login_sdk::expiry::format_ist(session.expires_at())
+//! );
 //! # Ok(()) }
 //! ```
 //!

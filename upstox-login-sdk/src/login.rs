@@ -156,6 +156,10 @@ impl PendingLogin {
     /// Takes the callback (the full redirect URL, a path with query such as
     /// `/callback?code=…&state=…`, or just the query) and returns the code,
     /// only if the `state` matches this login's (compared in constant time).
+    /// Nothing is sent. Fails with [`CallbackError`]: `Denied` when Upstox
+    /// sent `error` instead of a code, `MissingState`/`StateMismatch` for a
+    /// callback that is not this login's (possibly forged), `MissingCode`,
+    /// or `Malformed`.
     pub fn code_from_callback(&self, callback: &str) -> Result<AuthorizationCode, CallbackError> {
         parse_callback(callback, &self.state)
     }
