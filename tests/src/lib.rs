@@ -66,6 +66,37 @@ pub fn client(base_url: &str) -> LoginClient {
         .expect("client builds")
 }
 
+/// Makes `server` answer Upstox's login dialog as Upstox does once the
+/// person has logged in: a `302` back to the `redirect_uri` it was given,
+/// with [`CODE`] and the `state` it was given.
+pub async fn dialog_redirecting_back(server: &httpmock::MockServer) {
+    server
+        .mock_async(|when, then| {
+            when.method(httpmock::Method::GET)
+                .path("/v2/login/authorization/dialog")
+                .query_param("response_type", "code");
+            then.respond_with(|req: &httpmock::HttpMockRequest| {
+                let params = req.query_params();
+                let get = |k: &str| {
+                    params
+                        .iter()
+                        .find(|(n, _)| n == k)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                };
+                let mut back = url::Url::parse(&get("redirect_uri")).expect("a redirect URI");
+                back.query_pairs_mut()
+                    .append_pair("code", CODE)
+                    .append_pair("state", &get("state"));
+                httpmock::HttpMockResponse::builder()
+                    .status(302)
+                    .header("location", back.as_str())
+                    .build()
+            });
+        })
+        .await;
+}
+
 /// The exact form body of the token exchange for [`app`] and [`CODE`],
 /// fields in the order the generated client sends them.
 pub fn token_form_body(extra: &str) -> String {

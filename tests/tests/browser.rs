@@ -11,7 +11,6 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use httpmock::prelude::*;
-use httpmock::{HttpMockRequest, HttpMockResponse};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 use upstox_login_tests::*;
@@ -38,29 +37,7 @@ fn chromium() -> Option<PathBuf> {
 /// A mock Upstox whose dialog redirects back with `CODE` and the state.
 async fn upstox() -> MockServer {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/v2/login/authorization/dialog");
-            then.respond_with(|req: &HttpMockRequest| {
-                let params = req.query_params();
-                let get = |k: &str| {
-                    params
-                        .iter()
-                        .find(|(n, _)| n == k)
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or_default()
-                };
-                let mut back = url::Url::parse(&get("redirect_uri")).expect("a redirect URI");
-                back.query_pairs_mut()
-                    .append_pair("code", CODE)
-                    .append_pair("state", &get("state"));
-                HttpMockResponse::builder()
-                    .status(302)
-                    .header("location", back.as_str())
-                    .build()
-            });
-        })
-        .await;
+    dialog_redirecting_back(&server).await;
     server
 }
 

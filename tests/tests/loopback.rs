@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use httpmock::prelude::*;
-use httpmock::{HttpMockRequest, HttpMockResponse};
 use upstox_login_sdk::loopback::{CallbackServer, LoopbackError, LoopbackEvent};
 use upstox_login_sdk::{
     App, AuthorizationCode, CallbackError, ClientId, ClientSecret, Error, ErrorCode, LoginClient,
@@ -16,7 +15,7 @@ use upstox_login_tests::*;
 /// A mock Upstox whose login dialog redirects back with `CODE` and the state.
 async fn mock_upstox(token_status: u16, token_body: serde_json::Value) -> MockServer {
     let server = MockServer::start_async().await;
-    dialog(&server).await;
+    dialog_redirecting_back(&server).await;
     server
         .mock_async(|when, then| {
             when.method(POST)
@@ -26,37 +25,6 @@ async fn mock_upstox(token_status: u16, token_body: serde_json::Value) -> MockSe
         })
         .await;
     server
-}
-
-/// Upstox's login dialog: a redirect back with `CODE` and the state.
-async fn dialog(server: &MockServer) {
-    server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/v2/login/authorization/dialog")
-                .query_param("response_type", "code");
-            then.respond_with(|req: &HttpMockRequest| {
-                let params = req.query_params();
-                let get = |k: &str| {
-                    params
-                        .iter()
-                        .find(|(n, _)| n == k)
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or_default()
-                };
-                let mut location =
-                    url::Url::parse(&get("redirect_uri")).expect("test redirect URI");
-                location
-                    .query_pairs_mut()
-                    .append_pair("code", CODE)
-                    .append_pair("state", &get("state"));
-                HttpMockResponse::builder()
-                    .status(302)
-                    .header("location", location.as_str())
-                    .build()
-            });
-        })
-        .await;
 }
 
 struct Flow {
@@ -426,11 +394,43 @@ async fn a_taken_port_is_named_in_the_error() {
     }
 }
 
-/// A mock Upstox whose token endpoint takes only the listener's real
-/// redirect URI, answering `status` with `body`.
+/// A login whose app says port 0 and is never rebuilt, completed by the
+/// listener against a mock Upstox whose token endpoint takes only the
+/// listener's real redirect URI and answers `status` with `body`: the mock,
+/// the page the browser got, and the listener's outcome.
+async fn complete_login_on_port_0(
+    status: u16,
+    body: serde_json::Value,
+) -> (
+    MockServer,
+    reqwest::Response,
+    tokio::task::JoinHandle<Result<upstox_login_sdk::Session, LoopbackError>>,
+) {
+    let app = App::new(
+        ClientId::new(CLIENT_ID),
+        ClientSecret::new(CLIENT_SECRET),
+        RedirectUri::new("http://127.0.0.1:0/callback").unwrap(),
+    );
+    let server = CallbackServer::bind(app.redirect_uri()).await.unwrap();
+    let real = server.redirect_uri().as_str().to_string();
+    assert!(!real.contains(":0/"), "{real}");
+    let upstox = upstox_for(&real, status, body).await;
+    let client = client(&upstox.base_url());
+    let login = server.start_login(&client, &app).unwrap();
+    assert_eq!(login.redirect_uri().as_str(), real);
+    let url = login.url().clone();
+    let done = tokio::spawn(async move {
+        server
+            .complete_login(&client, &app, &login, Duration::from_secs(10))
+            .await
+    });
+    let page = browser().get(url.as_str()).send().await.unwrap();
+    (upstox, page, done)
+}
+
 async fn upstox_for(redirect: &str, status: u16, body: serde_json::Value) -> MockServer {
     let upstox = MockServer::start_async().await;
-    dialog(&upstox).await;
+    dialog_redirecting_back(&upstox).await;
     upstox
         .mock_async(|when, then| {
             when.method(POST)
@@ -447,25 +447,7 @@ async fn upstox_for(redirect: &str, status: u16, body: serde_json::Value) -> Moc
 /// browser is answered after the exchange with the session's expiry in IST.
 #[tokio::test]
 async fn complete_login_on_port_0_tells_the_browser_until_when_it_is_logged_in() {
-    let app = App::new(
-        ClientId::new(CLIENT_ID),
-        ClientSecret::new(CLIENT_SECRET),
-        RedirectUri::new("http://127.0.0.1:0/callback").unwrap(),
-    );
-    let server = CallbackServer::bind(app.redirect_uri()).await.unwrap();
-    let real = server.redirect_uri().as_str().to_string();
-    assert!(!real.contains(":0/"), "{real}");
-    let upstox = upstox_for(&real, 200, token_response()).await;
-    let client = client(&upstox.base_url());
-    let login = server.start_login(&client, &app).unwrap();
-    assert_eq!(login.redirect_uri().as_str(), real);
-    let url = login.url().clone();
-    let done = tokio::spawn(async move {
-        server
-            .complete_login(&client, &app, &login, Duration::from_secs(10))
-            .await
-    });
-    let page = browser().get(url.as_str()).send().await.unwrap();
+    let (_upstox, page, done) = complete_login_on_port_0(200, token_response()).await;
     assert_eq!(page.status(), 200);
     let text = page.text().await.unwrap();
     let session = done.await.unwrap().expect("logged in");
@@ -485,27 +467,11 @@ async fn complete_login_on_port_0_tells_the_browser_until_when_it_is_logged_in()
 /// failed, with Upstox's code and advice, and nothing secret.
 #[tokio::test]
 async fn complete_login_tells_the_browser_when_the_exchange_fails() {
-    let app = App::new(
-        ClientId::new(CLIENT_ID),
-        ClientSecret::new(CLIENT_SECRET),
-        RedirectUri::new("http://127.0.0.1:0/callback").unwrap(),
-    );
-    let server = CallbackServer::bind(app.redirect_uri()).await.unwrap();
-    let real = server.redirect_uri().as_str().to_string();
     let refusal = serde_json::json!({"status": "error", "errors": [{
         "error_code": "UDAPI100069",
         "message": format!("Invalid code {CODE} <script>alert(1)</script>"),
     }]});
-    let upstox = upstox_for(&real, 401, refusal).await;
-    let client = client(&upstox.base_url());
-    let login = server.start_login(&client, &app).unwrap();
-    let url = login.url().clone();
-    let done = tokio::spawn(async move {
-        server
-            .complete_login(&client, &app, &login, Duration::from_secs(10))
-            .await
-    });
-    let page = browser().get(url.as_str()).send().await.unwrap();
+    let (_upstox, page, done) = complete_login_on_port_0(401, refusal).await;
     assert_eq!(page.status(), 502);
     let text = page.text().await.unwrap();
     assert!(text.contains("Login failed"), "{text}");
