@@ -88,25 +88,3 @@ pub fn ensure_file_contents(path: &Path, contents: &str, mode: Mode) -> Result<(
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    /// The workspace's lock file keeps `url`'s IDNA back end on unicode-rs
-    /// (`idna_adapter` 1.1): BENCHMARKS.md and README count on it, and a plain
-    /// `cargo update` would silently move it to 1.2 (ICU4X, ~16 more crates).
-    #[test]
-    fn lock_file_keeps_idna_adapter_on_unicode_rs() {
-        let lock = std::fs::read_to_string(super::project_root().join("Cargo.lock"))
-            .expect("read Cargo.lock");
-        let versions: Vec<&str> = lock
-            .split("[[package]]")
-            .filter(|p| p.contains("\nname = \"idna_adapter\"\n"))
-            .filter_map(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
-            .collect();
-        assert_eq!(
-            versions,
-            ["\"1.1.0\""],
-            "run `cargo update -p idna_adapter --precise 1.1.0`"
-        );
-    }
-}
