@@ -1,7 +1,7 @@
 //! Project automation for the upstox-login-sdk workspace.
 //!
 //! `cargo xtask codegen` regenerates every generated file from its source;
-//! `cargo xtask bench` runs the benchmark (see `bench/README.md`);
+//! `cargo xtask bench [--smoke]` runs the benchmark (see `bench/README.md`);
 //! `cargo xtask codegen --check` fails, with a diff, if any checked-in file
 //! differs from what the generator would write now.
 
@@ -14,7 +14,7 @@ mod transforms;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask codegen [--check]\n       cargo xtask bench";
+const USAGE: &str = "usage: cargo xtask codegen [--check]\n       cargo xtask bench [--smoke]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["codegen"] => codegen::run(Mode::Write),
         ["codegen", "--check"] => codegen::run(Mode::Check),
-        ["bench"] => bench::run(),
+        ["bench", options @ ..] => bench::run(options),
         _ => Err(USAGE.to_string()),
     };
     match result {
