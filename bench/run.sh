@@ -1,13 +1,6 @@
 #!/usr/bin/env bash
-# The whole benchmark on a fresh machine; `cargo xtask bench [--smoke]` runs it.
-#
-# 1. installs what is missing: node, npm, python3-venv and GNU time (Debian);
-#    the pinned upstox-python-sdk in a venv under target/bench/venv (PyPI);
-#    the locked upstox-js-sdk with `npm ci` in bench/node (npm);
-# 2. builds the harness in release;
-# 3. runs it: it starts the stand-in on 127.0.0.1, runs every client and
-#    writes BENCHMARKS.md (with --smoke: a short run, no cold build, to
-#    target/bench/BENCHMARKS.smoke.md).
+# `cargo xtask bench [--smoke]` runs this: it installs what is missing (see
+# bench/README.md), builds the harness in release and runs it.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -1,10 +1,7 @@
-"""Driver for the official Python SDK (upstox-python-sdk), run by `cargo xtask bench`.
-
-    python driver.py N WARMUP BASE_URL
-
-WARMUP untimed, then N timed sequential token exchanges through one LoginApi;
-prints one JSON line as the Rust client does (bench/src/clients.rs).
-"""
+"""`python driver.py N WARMUP BASE_URL`: the official Python SDK's driver for
+`cargo xtask bench`. WARMUP untimed, then N timed sequential token exchanges
+through one LoginApi; one JSON line out, as bench/src/clients.rs prints. The
+first failed call fails the run."""
 
 import importlib.metadata
 import json
@@ -21,42 +18,38 @@ def main():
     configuration = upstox_client.Configuration()
     configuration.host = base_url
     api = upstox_client.LoginApi(upstox_client.ApiClient(configuration))
-    failed, first_error, latencies = 0, None, []
+
+    def token(i):
+        answer = api.token(
+            "2.0",
+            code="bench-code-%d" % i,
+            client_id="bench-client-id",
+            client_secret="bench-client-secret",
+            redirect_uri="http://127.0.0.1/callback",
+            grant_type="authorization_code",
+        )
+        if answer.access_token != "bench-access-token":
+            raise RuntimeError("not the expected access_token")
+
+    for i in range(warmup):
+        token(i)
+    latencies = []
     started = time.perf_counter()
-    for i in range(warmup + n):
-        if i == warmup:
-            started = time.perf_counter()
+    for i in range(n):
         before = time.perf_counter()
-        try:
-            answer = api.token(
-                "2.0",
-                code="bench-code-%d" % i,
-                client_id="bench-client-id",
-                client_secret="bench-client-secret",
-                redirect_uri="http://127.0.0.1/callback",
-                grant_type="authorization_code",
-            )
-            if answer.access_token != "bench-access-token":
-                raise RuntimeError("not the expected access_token")
-            if i >= warmup:
-                latencies.append((time.perf_counter() - before) * 1e6)
-        except Exception as e:  # every failure counts, whatever it is
-            failed += 1
-            first_error = first_error or "%s: %s" % (type(e).__name__, str(e)[:300])
+        token(i)
+        latencies.append((time.perf_counter() - before) * 1e6)
     seconds = time.perf_counter() - started
     latencies.sort()
-    percentile = lambda p: latencies[max(math.ceil(p / 100 * len(latencies)), 1) - 1] if latencies else 0
+    percentile = lambda p: latencies[max(math.ceil(p / 100 * n), 1) - 1]
+    sdk = importlib.metadata.version("upstox-python-sdk")
     print(json.dumps({
         "calls_per_s": n / seconds,
         "p50_us": percentile(50),
         "p99_us": percentile(99),
-        "failed": failed,
-        "first_error": first_error,
-        "version": "Python %s with upstox-python-sdk %s"
-        % (platform.python_version(), importlib.metadata.version("upstox-python-sdk")),
+        "version": "Python %s with upstox-python-sdk %s" % (platform.python_version(), sdk),
     }))
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,10 +1,12 @@
 //! One run of a Rust client (`upstox-login-bench client ...`): WARMUP untimed,
 //! then N timed sequential token exchanges, and one JSON line on stdout, as
-//! the Python and Node drivers print.
+//! the Python and Node drivers print; or (`client pair`) both Rust clients
+//! in one process taking turns, for the ratio of their rates.
 
 use std::time::Instant;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::{ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI};
 
@@ -84,7 +86,11 @@ impl Exchange for Raw {
     }
 }
 
-/// `upstox-login-bench client sdk|reqwest RUNTIME N WARMUP BASE_URL`.
+/// Calls per turn in a `pair` run.
+const TURN: usize = 500;
+
+/// `upstox-login-bench client sdk|reqwest|pair RUNTIME N WARMUP BASE_URL`;
+/// the first failed call fails the run.
 pub fn run(args: &[&str]) -> Result<(), String> {
     let [client, runtime, n, warmup, url] = args else {
         return Err(format!("5 arguments expected, not {args:?}"));
@@ -98,49 +104,64 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         other => return Err(format!("unknown runtime {other:?}")),
     };
     let rt = rt.enable_all().build().map_err(|e| e.to_string())?;
+    let (sdk, raw) = (crate::sdk::Sdk::new(url)?, Raw::new(url)?);
     let line = match *client {
-        "sdk" => rt.block_on(measure(crate::sdk::Sdk::new(url)?, n.max(1), warmup)),
-        "reqwest" => rt.block_on(measure(Raw::new(url)?, n.max(1), warmup)),
+        "sdk" => rt.block_on(measure(sdk, n.max(1), warmup))?,
+        "reqwest" => rt.block_on(measure(raw, n.max(1), warmup))?,
+        "pair" => serde_json::json!({ "ratio": rt.block_on(pair(sdk, raw, n, warmup))? }),
         other => return Err(format!("unknown client {other:?}")),
     };
     println!("{line}");
-    match line["failed"].as_u64() {
-        Some(0) => Ok(()),
-        _ => Err(format!("calls failed; first: {}", line["first_error"])),
-    }
+    Ok(())
 }
 
 /// Makes the calls and returns the JSON line.
-async fn measure(client: impl Exchange, n: usize, warmup: usize) -> serde_json::Value {
-    let (mut failed, mut first_error) = (0u64, None);
+async fn measure(client: impl Exchange, n: usize, warmup: usize) -> Result<Value, String> {
+    turn(&client, warmup).await?;
     let mut latencies = Vec::with_capacity(n);
-    let mut started = Instant::now();
-    for i in 0..warmup + n {
-        if i == warmup {
-            started = Instant::now();
-        }
+    let started = Instant::now();
+    for i in 0..n {
         let call = Instant::now();
-        match client.token(format!("bench-code-{i}")).await {
-            Ok(()) if i >= warmup => latencies.push(call.elapsed().as_nanos() as f64 / 1e3),
-            Ok(()) => {}
-            Err(e) => {
-                failed += 1;
-                first_error.get_or_insert(e);
-            }
-        }
+        client.token(format!("bench-code-{i}")).await?;
+        latencies.push(call.elapsed().as_nanos() as f64 / 1e3);
     }
     let seconds = started.elapsed().as_secs_f64();
     latencies.sort_by(f64::total_cmp);
     // Nearest rank, as the drivers compute it.
-    let percentile = |p: f64| {
-        let rank = (p / 100.0 * latencies.len() as f64).ceil() as usize;
-        latencies.get(rank.max(1) - 1).copied().unwrap_or(0.0)
-    };
-    serde_json::json!({
+    let percentile = |p: f64| latencies[((p / 100.0 * n as f64).ceil() as usize).max(1) - 1];
+    Ok(serde_json::json!({
         "calls_per_s": n as f64 / seconds,
         "p50_us": percentile(50.0),
         "p99_us": percentile(99.0),
-        "failed": failed,
-        "first_error": first_error,
-    })
+    }))
+}
+
+/// The SDK's rate / raw reqwest's, both in this process taking turns of
+/// [`TURN`] calls (the SDK first in every other turn), so that whatever else
+/// the machine does meanwhile slows both alike.
+async fn pair(sdk: crate::sdk::Sdk, raw: Raw, n: usize, warmup: usize) -> Result<f64, String> {
+    let (mut sdk_s, mut raw_s) = (0.0, 0.0);
+    for i in 0..=n.div_ceil(TURN) {
+        let calls = if i == 0 { warmup } else { TURN };
+        let (s, r) = match i % 2 {
+            0 => (turn(&sdk, calls).await?, turn(&raw, calls).await?),
+            _ => {
+                let r = turn(&raw, calls).await?;
+                (turn(&sdk, calls).await?, r)
+            }
+        };
+        if i > 0 {
+            (sdk_s, raw_s) = (sdk_s + s, raw_s + r);
+        }
+    }
+    Ok(raw_s / sdk_s)
+}
+
+/// Seconds for `calls` sequential calls.
+async fn turn(client: &impl Exchange, calls: usize) -> Result<f64, String> {
+    let started = Instant::now();
+    for i in 0..calls {
+        client.token(format!("bench-code-{i}")).await?;
+    }
+    Ok(started.elapsed().as_secs_f64())
 }

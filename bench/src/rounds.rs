@@ -20,8 +20,9 @@ use serde::Deserialize;
 const BENCH: &str = "target/release/upstox-login-bench";
 
 /// The clients in report order: name, runtime, and the command that starts
-/// one run (followed by N WARMUP BASE_URL).
-pub const CLIENTS: [(&str, &str, &[&str]); 7] = [
+/// one run (followed by N WARMUP BASE_URL); last, the SDK and raw reqwest
+/// taking turns in one process ([`PAIR`], not a row of the table).
+pub const CLIENTS: [(&str, &str, &[&str]); 9] = [
     ("upstox-login-sdk", CT, &[BENCH, "client", "sdk", CT]),
     ("raw reqwest", CT, &[BENCH, "client", "reqwest", CT]),
     ("upstox-login-sdk", MT, &[BENCH, "client", "sdk", MT]),
@@ -29,11 +30,15 @@ pub const CLIENTS: [(&str, &str, &[&str]); 7] = [
     ("upstox-python-sdk", "synchronous", &[PYTHON, PY_DRIVER]),
     ("upstox-js-sdk", EVENTS, &["node", NODE, "as-shipped"]),
     (
-        "upstox-js-sdk + keep-alive",
+        "upstox-js-sdk keep-alive",
         EVENTS,
         &["node", NODE, "keep-alive"],
     ),
+    (PAIR, CT, &[BENCH, "client", "pair", CT]),
+    (PAIR, MT, &[BENCH, "client", "pair", MT]),
 ];
+/// The name of a run of the SDK and raw reqwest taking turns.
+pub const PAIR: &str = "pair";
 const CT: &str = "current_thread";
 const MT: &str = "multi_thread";
 const PYTHON: &str = "target/bench/venv/bin/python";
@@ -42,11 +47,13 @@ const NODE: &str = "bench/node/driver.js";
 const EVENTS: &str = "event loop";
 
 /// What one run prints (one JSON line: calls/s of the timed calls, their
-/// p50/p99 latency in µs, the Python and Node drivers' versions), and the
-/// run's peak RSS in KiB.
-#[derive(Deserialize)]
+/// p50/p99 latency in µs, the Python and Node drivers' versions; a pair run:
+/// the SDK's rate / raw reqwest's), and the run's peak RSS in KiB.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 #[allow(missing_docs)]
 pub struct Sample {
+    pub ratio: f64,
     pub calls_per_s: f64,
     pub p50_us: f64,
     pub p99_us: f64,
@@ -141,8 +148,9 @@ fn run_one(name: &str, cmd: &[&str], calls: (usize, usize), url: &str) -> Result
     let sample = serde_json::from_str::<Sample>(line).ok();
     let Some(mut sample) = sample.filter(|_| output.status.success()) else {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let last = stderr.lines().last().unwrap_or("");
-        return Err(format!("{name} ({}): {line} {last}", output.status));
+        let lines: Vec<&str> = stderr.trim_end().lines().collect();
+        let tail = lines[lines.len().saturating_sub(3)..].join(" / ");
+        return Err(format!("{name} ({}): {tail}", output.status));
     };
     let rss = std::fs::read_to_string(rss_file).unwrap_or_default();
     let last = rss.lines().last().unwrap_or("");
