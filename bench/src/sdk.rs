@@ -1,70 +1,41 @@
-//! The SDK variant: upstox-login-sdk's facade, one shared [`LoginClient`].
+//! The SDK under test: one `LoginClient` with its default settings.
 
-use std::sync::Arc;
+use upstox_login_sdk::{App, AuthorizationCode, ClientId, ClientSecret, LoginClient, RedirectUri};
 
-use upstox_login_sdk::{
-    AccessToken, App, AuthorizationCode, ClientId, ClientSecret, LoginClient, RedirectUri,
-};
+use crate::{ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI};
 
-use crate::clients::{BenchClient, ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI};
-
-/// The SDK client with its default settings (timeouts, user agent, body cap),
-/// pointed at the stand-in.
-#[derive(Clone)]
+/// The client and the app's credentials.
 pub struct Sdk {
     client: LoginClient,
-    app: Arc<App>,
-    token: Arc<AccessToken>,
+    app: App,
 }
 
 impl Sdk {
     /// Builds the client for `base_url` (`http://127.0.0.1:PORT`).
     pub fn new(base_url: &str) -> Result<Self, String> {
-        let client = LoginClient::builder()
-            .base_url(base_url)
-            .build()
-            .map_err(|e| format!("LoginClient: {e}"))?;
-        let redirect_uri =
-            RedirectUri::new(REDIRECT_URI).map_err(|e| format!("redirect URI: {e}"))?;
-        let app = App::new(
-            ClientId::new(CLIENT_ID),
-            ClientSecret::new(CLIENT_SECRET),
-            redirect_uri,
-        );
+        let client = LoginClient::builder().base_url(base_url).build();
+        let redirect = RedirectUri::new(REDIRECT_URI).map_err(|e| e.to_string())?;
         Ok(Sdk {
-            client,
-            app: Arc::new(app),
-            token: Arc::new(AccessToken::new(ACCESS_TOKEN)),
+            client: client.map_err(|e| format!("LoginClient: {e}"))?,
+            app: App::new(
+                ClientId::new(CLIENT_ID),
+                ClientSecret::new(CLIENT_SECRET),
+                redirect,
+            ),
         })
     }
 }
 
-impl BenchClient for Sdk {
+impl crate::clients::Exchange for Sdk {
     async fn token(&self, code: String) -> Result<(), String> {
-        let session = self
+        let answer = self
             .client
             .exchange_code(&self.app, AuthorizationCode::new(code))
-            .await
-            .map_err(|e| format!("token: {e}"))?;
-        match Some(session.access_token().secret()) {
-            Some(ACCESS_TOKEN) => Ok(()),
-            other => Err(format!(
-                "token: unexpected access_token {:?}",
-                other.map(|_| "(other)")
-            )),
-        }
-    }
-
-    async fn logout(&self) -> Result<(), String> {
-        let outcome = self
-            .client
-            .logout(&self.token)
-            .await
-            .map_err(|e| format!("logout: {e}"))?;
-        if outcome.revoked && outcome.status.as_deref() == Some("success") {
-            Ok(())
-        } else {
-            Err(format!("logout: unexpected answer {outcome:?}"))
+            .await;
+        let session = answer.map_err(|e| e.to_string())?;
+        match session.access_token().secret() {
+            ACCESS_TOKEN => Ok(()),
+            _ => Err("not the expected access_token".into()),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Project automation for the upstox-login-sdk workspace.
 //!
 //! `cargo xtask codegen` regenerates every generated file from its source;
-//! `cargo xtask bench` runs the benchmark (see `bench/README.md`);
+//! `cargo xtask bench [--smoke]` runs the benchmark (see `bench/README.md`);
 //! `cargo xtask codegen --check` fails, with a diff, if any checked-in file
 //! differs from what the generator would write now.
 
@@ -14,7 +14,7 @@ mod transforms;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask codegen [--check]\n       cargo xtask bench";
+const USAGE: &str = "usage: cargo xtask codegen [--check]\n       cargo xtask bench [--smoke]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["codegen"] => codegen::run(Mode::Write),
         ["codegen", "--check"] => codegen::run(Mode::Check),
-        ["bench"] => bench::run(),
+        ["bench", options @ ..] => bench::run(options),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -86,27 +86,5 @@ pub fn ensure_file_contents(path: &Path, contents: &str, mode: Mode) -> Result<(
                  Run `cargo xtask codegen` to regenerate it, and commit the result."
             ))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    /// The workspace's lock file keeps `url`'s IDNA back end on unicode-rs
-    /// (`idna_adapter` 1.1): BENCHMARKS.md and README count on it, and a plain
-    /// `cargo update` would silently move it to 1.2 (ICU4X, ~16 more crates).
-    #[test]
-    fn lock_file_keeps_idna_adapter_on_unicode_rs() {
-        let lock = std::fs::read_to_string(super::project_root().join("Cargo.lock"))
-            .expect("read Cargo.lock");
-        let versions: Vec<&str> = lock
-            .split("[[package]]")
-            .filter(|p| p.contains("\nname = \"idna_adapter\"\n"))
-            .filter_map(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
-            .collect();
-        assert_eq!(
-            versions,
-            ["\"1.1.0\""],
-            "run `cargo update -p idna_adapter --precise 1.1.0`"
-        );
     }
 }
