@@ -754,7 +754,8 @@ async fn invalid_utf8_on_an_error_status_is_an_api_error_with_a_lossy_body() {
 
 #[tokio::test]
 async fn a_huge_undecodable_body_keeps_only_an_excerpt() {
-    let page = format!("<html>{}</html>", "x".repeat(100_000));
+    // Words: a long run of letters could be a token, and would be blanked.
+    let page = format!("<html>{}</html>", "a word ".repeat(15_000));
     let e = expect_invalid(
         against(Op::Token, 200, &[HTML], page.clone()).await,
         200,
@@ -1376,12 +1377,11 @@ async fn an_error_page_echoing_the_request_does_not_show_its_secrets() {
         token_form_body("")
     );
     let e = expect_api(against(Op::Token, 403, &[HTML], page).await, 403, Op::Token);
-    assert!(
-        e.body.contains("client_secret=[redacted]&code=[redacted]&"),
-        "{}",
-        e.body
+    // The form is a run long enough to hold a token: blanked whole.
+    assert_eq!(
+        e.body,
+        "<html>blocked: [redacted] / secret=[redacted]</html>"
     );
-    assert!(!e.body.contains(&pct20), "{}", e.body);
 }
 
 #[tokio::test]

@@ -171,7 +171,7 @@ fn failure(
                 // A Location can echo what was sent (a code, say).
                 return Error::Redirect {
                     status,
-                    location: seen.location().map(|l| redactor.text(l.as_bytes())),
+                    location: seen.location().map(|l| redactor.location(&l)),
                 };
             }
             let reason = format!("status {status} is not documented for `{operation}`");
@@ -199,7 +199,7 @@ fn without_envelope(
             message: java
                 .message
                 .or(java.localized_message)
-                .map(|m| redactor.text(m.as_bytes())),
+                .map(|m| redactor.field(&m)),
         }
     } else {
         BodyKind::Other {

@@ -166,30 +166,41 @@ fn rustls_config() -> Result<rustls::ClientConfig, Error> {
 }
 
 pub(crate) fn parse_base_url(raw: &str) -> Result<url::Url, Error> {
+    // Never echoed: a URL that does not parse may still carry a password.
     let url = url::Url::parse(raw)
-        .map_err(|e| Error::InvalidInput(format!("base URL {raw:?} is not a URL: {e}")))?;
-    // Checked first, and the URL not echoed: it would carry the password
-    // into the error, and from there into every `Debug` of the client.
+        .map_err(|e| Error::InvalidInput(format!("the base URL is not a URL: {e}")))?;
+    // Checked first: every `Debug` of the client shows the URL whole.
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::InvalidInput(
             "the base URL must not carry a user name or password".into(),
         ));
     }
+    let shown = shown(&url);
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::InvalidInput(format!(
-            "base URL {raw:?} must not have a query or fragment"
+            "base URL {shown} must not have a query or fragment"
         )));
     }
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
         "http" => Err(Error::InvalidInput(format!(
-            "base URL {raw:?} uses plain http to a non-loopback host; use https \
+            "base URL {shown} uses plain http to a non-loopback host; use https \
              (plain http is allowed only for 127.0.0.0/8, localhost and [::1])"
         ))),
         other => Err(Error::InvalidInput(format!(
-            "base URL {raw:?} has unsupported scheme {other:?}"
+            "base URL {shown} has unsupported scheme {other:?}"
         ))),
+    }
+}
+
+/// A base URL for an error message: its scheme, host and port only (a path
+/// or query can hold a key, as user info holds a password).
+fn shown(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or("");
+    match url.port() {
+        Some(port) => format!("{}://{host}:{port}/...", url.scheme()),
+        None => format!("{}://{host}/...", url.scheme()),
     }
 }
 

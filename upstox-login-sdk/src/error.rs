@@ -2,8 +2,11 @@
 //! wrong before anything was sent.
 //!
 //! Every failure of the public API is an [`Error`]. No variant carries a
-//! secret: bodies kept for diagnosis have the secrets sent in the call, and
-//! the values of secret-named JSON fields, replaced by `[redacted]`.
+//! secret: everything kept of an answer has the secrets sent in the call
+//! replaced by `[redacted]` in every spelling (plain, percent and form
+//! encoding, JSON escapes, HTML entities, base64); a body also has the
+//! values of secret-named JSON fields, and every run of 16 or more
+//! characters that could make up a token, replaced.
 //!
 //! Every `Display` here shows text that came from the network through
 //! [`escape`]: no control character reaches a terminal that prints an error.
@@ -209,7 +212,8 @@ pub struct ApiError {
     pub errors: Vec<ApiErrorEntry>,
     /// What the body was.
     pub body_kind: BodyKind,
-    /// The body as received, with secrets redacted. Not escaped: print it
+    /// The body as received, redacted as described in [this module](self):
+    /// its words and shape, no token-like run. Not escaped: print it
     /// through [`terminal::escape`](crate::terminal::escape).
     pub body: String,
     /// The operation that failed (`token`, `logout`, ...).
@@ -312,7 +316,8 @@ pub struct InvalidResponse {
     pub status: u16,
     /// The `Content-Type`, if any.
     pub content_type: Option<String>,
-    /// At most [`EXCERPT_BYTES`] of the body (lossy UTF-8, secrets redacted).
+    /// At most [`EXCERPT_BYTES`] of the body (lossy UTF-8, redacted as an
+    /// [`ApiError`]'s `body`).
     pub excerpt: String,
     /// The body's full length in bytes.
     pub body_len: usize,

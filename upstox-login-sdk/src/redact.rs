@@ -1,10 +1,29 @@
 //! Keeping secrets out of error values.
 //!
-//! Error bodies are kept for diagnosis, but a gateway can echo what it was
-//! sent (an `invalid_value` holding the code, say), and an undecodable
-//! success body can hold a token. Every body an error keeps goes through a
-//! [`Redactor`]: it replaces the secrets sent in the call (as sent, and
-//! percent-encoded) and, in JSON, the values of secret-named fields.
+//! Errors keep what they can of an answer for diagnosis, but a gateway can
+//! echo what it was sent (an `invalid_value` holding the code, say), in any
+//! encoding, and an answer the SDK cannot decode can hold a token it never
+//! saw. The rule, for every byte of an answer an error keeps:
+//!
+//! - The secrets the call sent (client secret, code, access token) are
+//!   replaced in every spelling the SDK can name: as is, percent- and
+//!   form-encoded, JSON-escaped, HTML entities (numeric and named), base64
+//!   (standard and URL-safe, inside larger blobs too), and mixes of these
+//!   (see `find`). This holds for everything kept: bodies, the envelope's
+//!   fields, a Java exception's message, a redirect's `Location`.
+//! - A body (or a decoder's message quoting one) may also hold secrets the
+//!   SDK never sent and could not pick out: the values of secret-named JSON
+//!   fields are blanked, and so is every run of 16 or more characters that
+//!   a bearer token, or any of the spellings above of one, is made of
+//!   (letters, digits, `-._~+/=` and the escapes' `%&#;\`). A token shorter
+//!   than that would be too weak to be one. What is left is the body's
+//!   shape and its words: enough to tell a CDN page from a gateway error.
+//! - The fields the SDK decoded from the error envelope (code, message,
+//!   property path, value) are kept, less the secrets sent; the same goes
+//!   for the scheme, host and path of a `Location`, while its query and
+//!   fragment are treated as a body.
+
+mod find;
 
 use crate::error::{ApiErrorEntry, ErrorCode, EXCERPT_BYTES};
 
@@ -25,101 +44,61 @@ const SECRET_FIELDS: &[&str] = &[
 
 const REDACTED: &str = "[redacted]";
 
-/// Replaces a call's secrets in text kept by errors.
-///
-/// Made on every call, but does nothing until an error needs it: the
-/// spellings to search for are worked out on first use.
+/// The shortest run of token characters a body never keeps.
+const TOKEN_RUN: usize = 16;
+
+/// Replaces a call's secrets, and anything that could be a secret, in text
+/// kept by errors. Made on every call; does nothing until an error needs it.
 #[derive(Default)]
 pub(crate) struct Redactor<'a> {
     secrets: &'a [&'a str],
-    needles: std::sync::OnceLock<Vec<String>>,
 }
 
 impl<'a> Redactor<'a> {
     /// A redactor for the given secrets (empty ones are ignored).
     pub(crate) fn new(secrets: &'a [&'a str]) -> Self {
-        Self {
-            secrets,
-            needles: std::sync::OnceLock::new(),
+        Self { secrets }
+    }
+
+    /// A value the SDK decoded as a known field (an envelope's message, a
+    /// Java exception's message): the secrets sent, in any spelling,
+    /// replaced.
+    pub(crate) fn field(&self, text: &str) -> String {
+        let secrets: Vec<&[u8]> = self
+            .secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_bytes())
+            .collect();
+        if secrets.is_empty() {
+            return text.to_owned();
         }
+        replace(text, find::spans(text.as_bytes(), &secrets))
     }
 
-    /// Every spelling of every secret, longest first, so a secret containing
-    /// another is replaced whole.
-    fn needles(&self) -> &[String] {
-        self.needles.get_or_init(|| {
-            let mut needles = Vec::new();
-            for s in self.secrets.iter().copied().filter(|s| !s.is_empty()) {
-                let encoded: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
-                // Percent-encoding with lower-case hex, and HTML escaping (an
-                // error page echoing the form).
-                for variant in [
-                    lower_hex(&encoded),
-                    lower_hex(&encoded.replace('+', "%20")),
-                    html_escape(s),
-                ] {
-                    if variant != s && variant != encoded && !needles.contains(&variant) {
-                        needles.push(variant);
-                    }
-                }
-                if encoded != s {
-                    // The path/query spelling of a space (`%20`) as well as the form one (`+`).
-                    if encoded.contains('+') {
-                        needles.push(encoded.replace('+', "%20"));
-                    }
-                    needles.push(encoded);
-                }
-                let json = serde_json::to_string(s).unwrap_or_default();
-                let json = json.trim_matches('"');
-                if json != s && !json.is_empty() {
-                    needles.push(json.to_string());
-                }
-                needles.push(s.to_string());
-            }
-            needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
-            needles
-        })
-    }
-
-    fn replace(&self, mut text: String) -> String {
-        for n in self.needles() {
-            if text.contains(n.as_str()) {
-                text = text.replace(n.as_str(), REDACTED);
-            }
-        }
-        text
-    }
-
-    /// The body as text (lossy UTF-8), secrets redacted.
+    /// A body as text (lossy UTF-8): the values of secret-named JSON fields
+    /// blanked (textually, in a truncated or broken body: a cut-off token
+    /// response still holds most of a token), the secrets sent replaced in
+    /// any spelling, and every token-like run blanked.
     ///
-    /// JSON is kept as sent unless it needs redacting; then it is
-    /// re-serialized, which also undoes escapes (`\u0026`, `\/`) that would
-    /// hide a secret from a plain search. Anything else (a truncated or
-    /// otherwise broken body) has the values of secret-named keys blanked
-    /// textually: a cut-off token response still holds most of a token.
+    /// JSON is kept as sent unless a secret-named field needs blanking; then
+    /// it is re-serialized.
     pub(crate) fn text(&self, body: &[u8]) -> String {
         let raw = String::from_utf8_lossy(body);
         let scrubbed = match serde_json::from_slice::<serde_json::Value>(body) {
             Ok(mut value) => {
-                let changed = scrub(&mut value);
-                let canonical = value.to_string();
-                if changed
-                    || self
-                        .needles()
-                        .iter()
-                        .any(|n| canonical.contains(n.as_str()))
-                {
-                    canonical
+                if scrub(&mut value) {
+                    value.to_string()
                 } else {
                     raw.into_owned()
                 }
             }
             Err(_) => scrub_text(&raw).unwrap_or_else(|| raw.into_owned()),
         };
-        self.replace(scrubbed)
+        blank_token_runs(&self.field(&scrubbed))
     }
 
-    /// At most [`EXCERPT_BYTES`] of the body, secrets redacted.
+    /// At most [`EXCERPT_BYTES`] of the body, redacted as [`text`](Self::text).
     pub(crate) fn excerpt(&self, body: &[u8]) -> String {
         let text = self.text(body);
         if text.len() <= EXCERPT_BYTES {
@@ -132,18 +111,29 @@ impl<'a> Redactor<'a> {
         format!("{}… ({} more bytes)", &text[..end], text.len() - end)
     }
 
-    /// Error entries with secrets redacted from codes, messages and values.
+    /// A redirect's `Location`: the secrets sent replaced throughout, and
+    /// its query and fragment redacted as a body.
+    pub(crate) fn location(&self, location: &str) -> String {
+        let split = location.find(['?', '#']).unwrap_or(location.len());
+        let (target, rest) = location.split_at(split);
+        let mut out = self.field(target);
+        out.push_str(&self.text(rest.as_bytes()));
+        out
+    }
+
+    /// Error entries with the secrets sent redacted from codes, messages and
+    /// values, and the value of a secret-named property blanked.
     pub(crate) fn entries(&self, entries: Vec<ApiErrorEntry>) -> Vec<ApiErrorEntry> {
         entries
             .into_iter()
             .map(|mut e| {
                 // An unknown code is kept as sent, so it can echo anything.
                 e.error_code = e.error_code.map(|c| match c {
-                    ErrorCode::Other(code) => ErrorCode::Other(self.replace(code)),
+                    ErrorCode::Other(code) => ErrorCode::Other(self.field(&code)),
                     known => known,
                 });
-                e.message = e.message.map(|m| self.replace(m));
-                e.property_path = e.property_path.map(|m| self.replace(m));
+                e.message = e.message.map(|m| self.field(&m));
+                e.property_path = e.property_path.map(|m| self.field(&m));
                 if let Some(mut value) = e.invalid_value.take() {
                     let secret_path = e
                         .property_path
@@ -153,7 +143,7 @@ impl<'a> Redactor<'a> {
                         value = serde_json::Value::String(REDACTED.into());
                     } else {
                         scrub(&mut value);
-                        let text = self.replace(value.to_string());
+                        let text = self.field(&value.to_string());
                         value =
                             serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
                     }
@@ -165,37 +155,78 @@ impl<'a> Redactor<'a> {
     }
 }
 
-/// `%2F` → `%2f` throughout.
-fn lower_hex(encoded: &str) -> String {
-    let mut out = String::with_capacity(encoded.len());
-    let mut after_percent = 0;
-    for c in encoded.chars() {
-        if c == '%' {
-            after_percent = 2;
-            out.push(c);
-        } else if after_percent > 0 {
-            after_percent -= 1;
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
+/// `text` with each of `spans` (byte ranges, possibly overlapping) replaced
+/// by `[redacted]`.
+fn replace(text: &str, mut spans: Vec<std::ops::Range<usize>>) -> String {
+    if spans.is_empty() {
+        return text.to_owned();
     }
+    spans.sort_by_key(|r| r.start);
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for span in spans {
+        if span.end <= copied {
+            continue;
+        }
+        let start = floor_boundary(text, span.start.max(copied));
+        out.push_str(&text[copied..start]);
+        out.push_str(REDACTED);
+        copied = ceil_boundary(text, span.end);
+    }
+    out.push_str(&text[copied..]);
     out
 }
 
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
     }
-    out
+    i
+}
+
+fn ceil_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// A character of a bearer token (RFC 6750's `b64token`), or of a percent,
+/// HTML-entity or JSON escape of one.
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=' | b'%' | b'&' | b'#' | b';' | b'\\'
+        )
+}
+
+/// `text` with every run of [`TOKEN_RUN`] or more token characters replaced
+/// by `[redacted]`. A `[redacted]` already there joins the run around it
+/// (without counting), so that a run is replaced by one marker.
+fn blank_token_runs(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let (mut start, mut count, mut i) = (0, 0, 0);
+    while i <= bytes.len() {
+        if bytes[i..].starts_with(REDACTED.as_bytes()) {
+            i += REDACTED.len();
+            continue;
+        }
+        match bytes.get(i) {
+            Some(&b) if is_token_char(b) => count += 1,
+            _ => {
+                if count >= TOKEN_RUN {
+                    spans.push(start..i);
+                }
+                (start, count) = (i + 1, 0);
+            }
+        }
+        i += 1;
+    }
+    replace(text, spans)
 }
 
 /// Replaces the values of secret-named fields; returns whether it changed anything.
@@ -305,17 +336,19 @@ mod tests {
     #[test]
     fn replaces_sent_secrets_in_any_spelling() {
         let r = Redactor::new(&["s3cr et/+", "code1"]);
-        let out = r.text(b"echo s3cr et/+ and s3cr+et%2F%2B and code1");
-        assert!(!out.contains("s3cr"), "{out}");
-        assert!(!out.contains("code1"), "{out}");
+        let out = r.field("echo s3cr et/+ and s3cr+et%2F%2B and code1");
+        assert_eq!(out, "echo [redacted] and [redacted] and [redacted]");
     }
 
     #[test]
-    fn replaces_lower_hex_and_html_escaped_spellings() {
+    fn replaces_lower_hex_entity_and_base64_spellings() {
         let secrets = ["a/b+c&d"];
         let r = Redactor::new(&secrets);
-        let out = r.text(b"<p>a%2fb%2bc%26d and a/b+c&amp;d</p>");
-        assert!(!out.contains("a%2fb") && !out.contains("c&amp;d"), "{out}");
+        let out = r.field("<p>a%2fb%2bc%26d and a/b+c&amp;d and &#x61;/b+c&#38;d, YS9iK2MmZA</p>");
+        assert_eq!(
+            out,
+            "<p>[redacted] and [redacted] and [redacted], [redacted]</p>"
+        );
     }
 
     #[test]
@@ -341,17 +374,46 @@ mod tests {
     }
 
     #[test]
-    fn undoes_json_escapes_that_hide_a_secret() {
+    fn finds_secrets_behind_json_escapes() {
         let r = Redactor::new(&["a&b/c"]);
-        let out = r.text(br#"{"v":"a\u0026b\/c"}"#);
-        assert_eq!(out, r#"{"v":"[redacted]"}"#);
+        assert_eq!(r.text(br#"{"v":"a\u0026b\/c"}"#), r#"{"v":"[redacted]"}"#);
         // Nothing to redact: the body is kept byte for byte.
         assert_eq!(r.text(br#"{ "v" : "x\/y" }"#), r#"{ "v" : "x\/y" }"#);
     }
 
     #[test]
+    fn a_body_keeps_no_run_long_enough_to_be_a_token() {
+        let r = Redactor::default();
+        assert_eq!(
+            r.text(b"Error 1010: banned (ray 7d3f2a1b9c8e4f56-BOM); token=eyJhbGciOi.J9.x then"),
+            "Error 1010: banned (ray [redacted]); [redacted] then"
+        );
+        // A run around a secret already replaced becomes one marker.
+        assert_eq!(
+            Redactor::new(&["s3cr3t"]).text(b"(a=s3cr3t&b=eyJhbGciOiJIUzI1NiJ9) secret=s3cr3t"),
+            "([redacted]) secret=[redacted]"
+        );
+        // Fifteen is kept; a field the SDK decoded keeps everything.
+        assert_eq!(r.text(b"abcdefghijklmno"), "abcdefghijklmno");
+        assert_eq!(
+            r.field("abcdefghijklmnopqrstuvwxyz"),
+            "abcdefghijklmnopqrstuvwxyz"
+        );
+    }
+
+    #[test]
+    fn a_location_keeps_its_target_less_the_secrets_sent() {
+        let r = Redactor::new(&["c0de"]);
+        assert_eq!(
+            r.location("https://api-v2.upstox.com/login/authorization/c0de?x=eyJhbGciOiJIUzI1NiJ9&y=1#frag"),
+            "https://api-v2.upstox.com/login/authorization/[redacted]?[redacted]"
+        );
+        assert_eq!(r.location("/elsewhere?y=1#top"), "/elsewhere?y=1#top");
+    }
+
+    #[test]
     fn excerpt_is_bounded_and_cut_on_a_char_boundary() {
-        let body = "é".repeat(2000);
+        let body = "é ".repeat(2000);
         let out = Redactor::default().excerpt(body.as_bytes());
         assert!(out.len() < EXCERPT_BYTES + 40);
     }
