@@ -4,17 +4,22 @@
 //! `cargo xtask bench [--smoke]` runs the benchmark (see `bench/README.md`);
 //! `cargo xtask codegen --check` fails, with a diff, if any checked-in file
 //! differs from what the generator would write now.
+//! `cargo xtask public-api [--check]` writes (or checks) the SDK's public API
+//! listing, `upstox-login-sdk/public-api.txt`.
 
 #![warn(missing_docs)]
 
 mod bench;
 mod codegen;
+mod public_api;
 mod transforms;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask codegen [--check]\n       cargo xtask bench [--smoke]";
+const USAGE: &str =
+    "usage: cargo xtask codegen [--check]\n       cargo xtask bench [--smoke]\n       \
+                     cargo xtask public-api [--check]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +28,8 @@ fn main() -> ExitCode {
         ["codegen"] => codegen::run(Mode::Write),
         ["codegen", "--check"] => codegen::run(Mode::Check),
         ["bench", options @ ..] => bench::run(options),
+        ["public-api"] => public_api::run(Mode::Write),
+        ["public-api", "--check"] => public_api::run(Mode::Check),
         _ => Err(USAGE.to_string()),
     };
     match result {
