@@ -71,7 +71,10 @@ impl LoginClientBuilder {
         self
     }
 
-    /// Builds the client.
+    /// Builds the client. Nothing is sent. Fails with
+    /// [`Error::InvalidInput`] for a base URL that is not a URL, carries
+    /// credentials, a query or a fragment, or is plain `http` off loopback;
+    /// with [`Error::Setup`] when TLS or the HTTP client cannot be set up.
     pub fn build(self) -> Result<LoginClient, Error> {
         let base_url = parse_base_url(&self.base_url)?;
         let http = self

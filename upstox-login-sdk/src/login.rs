@@ -16,7 +16,8 @@ pub struct App {
 }
 
 impl App {
-    /// An app from its credentials.
+    /// An app from its credentials, as registered with Upstox. Nothing is
+    /// checked or sent; the redirect URI was checked when it was made.
     pub fn new(
         client_id: ClientId,
         client_secret: ClientSecret,

@@ -184,7 +184,11 @@ impl schemars::JsonSchema for RedirectUri {
 }
 
 impl RedirectUri {
-    /// Validates and wraps a redirect URI.
+    /// Validates and wraps a redirect URI, kept exactly as written (Upstox
+    /// compares it with the registered one character for character).
+    /// Fails with [`InvalidRedirectUri`] for white space or control
+    /// characters anywhere, or for anything but an absolute `http`/`https`
+    /// URL with a host.
     pub fn new(value: impl Into<String>) -> Result<Self, InvalidRedirectUri> {
         let raw = value.into();
         // The URL parser would quietly drop surrounding spaces, tabs and line
