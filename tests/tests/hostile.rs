@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use upstox_login_sdk::error::{ApiError, BodyKind, InvalidResponse, EXCERPT_BYTES};
 use upstox_login_sdk::{
-    AccessToken, AuthorizationCode, ClientSecret, Error, ErrorCode, LoginClient,
+    AccessToken, AuthorizationCode, Error, ErrorCode, IndieTokenOptions, LoginClient,
 };
 use upstox_login_tests::raw::{drain, read_request};
 use upstox_login_tests::*;
@@ -87,7 +87,7 @@ impl Op {
                 .await
                 .map(|o| format!("{o:?}")),
             Op::Indie => client
-                .request_indie_token(app().client_id(), &ClientSecret::new(CLIENT_SECRET), None)
+                .request_indie_token(&app(), IndieTokenOptions::default())
                 .await
                 .map(|r| format!("{r:?}")),
         }

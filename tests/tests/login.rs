@@ -283,10 +283,14 @@ fn a_saved_session_with_absurd_times_does_not_panic() {
 #[tokio::test]
 async fn an_indie_client_id_that_would_change_the_path_is_refused() {
     let client = upstox_login_tests::client("http://127.0.0.1:9");
-    let secret = upstox_login_sdk::ClientSecret::new("s");
     for id in ["", ".", "..", "a\\b"] {
+        let app = upstox_login_sdk::App::new(
+            ClientId::new(id),
+            upstox_login_sdk::ClientSecret::new("s"),
+            RedirectUri::new(upstox_login_tests::REDIRECT_URI).unwrap(),
+        );
         let err = client
-            .request_indie_token(&ClientId::new(id), &secret, None)
+            .request_indie_token(&app, upstox_login_sdk::IndieTokenOptions::default())
             .await
             .expect_err(id);
         assert!(

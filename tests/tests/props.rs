@@ -17,8 +17,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use upstox_login_sdk::error::BodyKind;
 use upstox_login_sdk::{
-    parse_callback, AccessToken, ApiErrorEntry, AuthorizationCode, ClientId, ClientSecret, Error,
-    ErrorCode, ErrorEnvelope, IndieTokenRequest, LoginClient, LogoutOutcome, NotifierError,
+    parse_callback, AccessToken, ApiErrorEntry, AuthorizationCode, ClientId, Error, ErrorCode,
+    ErrorEnvelope, IndieTokenOptions, IndieTokenRequest, LoginClient, LogoutOutcome, NotifierError,
     NotifierPayload, Session, State,
 };
 use upstox_login_tests::raw::{drain, read_request};
@@ -73,7 +73,7 @@ impl Op {
                 .await
                 .map(Outcome::Logout),
             Op::Indie => client
-                .request_indie_token(app().client_id(), &ClientSecret::new(CLIENT_SECRET), None)
+                .request_indie_token(&app(), IndieTokenOptions::default())
                 .await
                 .map(Outcome::Indie),
         }

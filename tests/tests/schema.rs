@@ -6,7 +6,7 @@ use serde_json::json;
 use upstox_login_sdk::generated::types::{
     IndieUserInitTokenResponse, IndieUserTokenRequest, LogoutResponse, TokenRequest, TokenResponse,
 };
-use upstox_login_sdk::ErrorEnvelope;
+use upstox_login_sdk::{ErrorEnvelope, NotifierPayload};
 use upstox_login_tests::*;
 
 fn validator<T: schemars::JsonSchema>() -> jsonschema::Validator {
@@ -87,4 +87,33 @@ fn secret_newtypes_are_password_strings() {
     for name in ["AccessToken", "ExtendedToken", "RefreshToken"] {
         assert_eq!(response["$defs"][name], password, "{name}");
     }
+}
+
+/// The notifier webhook's payload: the contract's example (times as
+/// strings) and times as numbers are valid, nothing is required, the token
+/// is a `password` string and not a number.
+#[test]
+fn notifier_payload_schema() {
+    let v = validator::<NotifierPayload>();
+    let example = json!({"client_id": CLIENT_ID, "user_id": "AB1234", "access_token": ACCESS_TOKEN,
+        "token_type": "Bearer", "expires_at": "1795851000000", "issued_at": "1795800000000",
+        "message_type": "access_token"});
+    assert!(v.is_valid(&example));
+    assert!(v.is_valid(&json!({"expires_at": 1795851000000u64, "issued_at": null})));
+    assert!(v.is_valid(&json!({})), "nothing is required");
+    assert!(
+        !v.is_valid(&json!({"access_token": 1})),
+        "tokens are strings"
+    );
+    assert!(
+        !v.is_valid(&json!({"expires_at": [1]})),
+        "times are numbers or strings"
+    );
+    let schema = serde_json::to_value(schema_for!(NotifierPayload)).expect("schema serializes");
+    assert_eq!(
+        schema["$defs"]["AccessToken"],
+        json!({"type": "string", "format": "password"})
+    );
+    // And the example parses as what the schema describes.
+    NotifierPayload::parse(example.to_string().as_bytes()).expect("parses");
 }

@@ -11,8 +11,8 @@ use httpmock::prelude::*;
 use serde_json::json;
 use upstox_login_sdk::loopback::CallbackServer;
 use upstox_login_sdk::{
-    AccessToken, AuthorizationCode, ClientSecret, ExtendedToken, NotifierPayload, RefreshToken,
-    State,
+    AccessToken, AuthorizationCode, ClientSecret, ExtendedToken, IndieTokenOptions,
+    NotifierPayload, RefreshToken, State,
 };
 use upstox_login_tests::*;
 
@@ -129,7 +129,7 @@ async fn no_secret_reaches_debug_display_errors_or_logs() {
     let exchange = || client.exchange_code(&app, AuthorizationCode::new(CODE));
     let token = AccessToken::new(ACCESS_TOKEN);
     let logout = || client.logout(&token);
-    let indie = || client.request_indie_token(app.client_id(), app.client_secret(), None);
+    let indie = || client.request_indie_token(&app, IndieTokenOptions::default());
 
     // Token exchange: success, with every secret field filled.
     let mut body = token_response();

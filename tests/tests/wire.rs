@@ -2,7 +2,9 @@
 //! the contract's documented answers.
 
 use httpmock::prelude::*;
-use upstox_login_sdk::{AccessToken, AuthorizationCode, ClientSecret, Error, ErrorCode, State};
+use upstox_login_sdk::{
+    AccessToken, AuthorizationCode, Error, ErrorCode, IndieTokenOptions, State,
+};
 use upstox_login_tests::*;
 
 #[tokio::test]
@@ -167,7 +169,7 @@ async fn indie_request_sends_json_to_the_v3_path_without_api_version() {
         })
         .await;
     let request = client(&server.base_url())
-        .request_indie_token(app().client_id(), &ClientSecret::new(CLIENT_SECRET), None)
+        .request_indie_token(&app(), IndieTokenOptions::default())
         .await
         .expect("indie request succeeds");
     mock.assert_async().await;
@@ -199,9 +201,8 @@ async fn indie_request_sends_otp_flag_when_given() {
         .await;
     client(&server.base_url())
         .request_indie_token(
-            app().client_id(),
-            &ClientSecret::new(CLIENT_SECRET),
-            Some(true),
+            &app(),
+            IndieTokenOptions::default().otp_verification_disabled(true),
         )
         .await
         .expect("indie request succeeds");
@@ -508,7 +509,7 @@ async fn base_url_with_a_path_prefix_and_trailing_slash() {
         .await
         .expect("token exchange through a prefix");
     client
-        .request_indie_token(app().client_id(), &ClientSecret::new(CLIENT_SECRET), None)
+        .request_indie_token(&app(), IndieTokenOptions::default())
         .await
         .expect("indie request through a prefix");
     logout.assert_async().await;
@@ -721,8 +722,15 @@ async fn each_call_puts_exactly_these_bytes_on_the_wire() {
 
     let secret = serde_json::to_string(CLIENT_SECRET).expect("a JSON string");
     for (otp, extra) in [
-        (None, ""),
-        (Some(true), r#","otp_verification_disabled":true"#),
+        (IndieTokenOptions::default(), ""),
+        (
+            IndieTokenOptions::default().otp_verification_disabled(true),
+            r#","otp_verification_disabled":true"#,
+        ),
+        (
+            IndieTokenOptions::default().otp_verification_disabled(false),
+            r#","otp_verification_disabled":false"#,
+        ),
     ] {
         let (base_url, sent) = capture_one(serde_json::json!({
             "status": "success",
@@ -730,7 +738,7 @@ async fn each_call_puts_exactly_these_bytes_on_the_wire() {
         }))
         .await;
         client(&base_url)
-            .request_indie_token(app().client_id(), &ClientSecret::new(CLIENT_SECRET), otp)
+            .request_indie_token(&app(), otp)
             .await
             .expect("indie request succeeds");
         let json = format!(r#"{{"client_secret":{secret}{extra}}}"#);

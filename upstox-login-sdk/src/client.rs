@@ -10,11 +10,11 @@ use crate::call::CallContext;
 use crate::config::LoginClientBuilder;
 use crate::error::{Error, SetupError};
 use crate::generated::{self, types};
+use crate::indie::{IndieTokenOptions, IndieTokenRequest};
 use crate::redact::Redactor;
-use crate::session::{IndieTokenRequest, LogoutOutcome, Session};
+use crate::session::{LogoutOutcome, Session};
 use crate::{
-    authorization_url, AccessToken, App, AuthorizationCode, ClientId, ClientSecret, PendingLogin,
-    RedirectUri, State,
+    authorization_url, AccessToken, App, AuthorizationCode, PendingLogin, RedirectUri, State,
 };
 
 /// The Upstox login client.
@@ -190,19 +190,26 @@ impl LoginClient {
         answer("logout", outcome, &seen, &redactor).map(LogoutOutcome::from_answer)
     }
 
-    /// Asks an individual account holder to approve a token (`POST
+    /// Asks the app's account holder to approve a token, with no browser
+    /// (the indie-user flow, beta): `POST
     /// /v3/login/auth/token/request/{client_id}` with `{"client_secret":
-    /// ..}`, beta). On approval Upstox POSTs the token to the app's notifier
-    /// webhook: parse it with [`crate::NotifierPayload`].
+    /// ..}`. Upstox then asks the account holder (in the Upstox app or on
+    /// WhatsApp) and, on approval before
+    /// [`authorization_expiry`](crate::IndieTokenRequest::authorization_expiry),
+    /// POSTs the token to the app's notifier webhook: turn that body into a
+    /// session with [`NotifierPayload::parse`](crate::NotifierPayload::parse)
+    /// and [`into_session`](crate::NotifierPayload::into_session).
     ///
-    /// Fails with [`Error::InvalidInput`] (nothing sent) for a client id that
+    /// Uses the app's client id and secret (not its redirect URI). Fails
+    /// with [`Error::InvalidInput`] (nothing sent) for a client id that
     /// cannot be a path segment.
     pub async fn request_indie_token(
         &self,
-        client_id: &ClientId,
-        client_secret: &ClientSecret,
-        otp_verification_disabled: Option<bool>,
+        app: &App,
+        options: IndieTokenOptions,
     ) -> Result<IndieTokenRequest, Error> {
+        let client_id = app.client_id();
+        let client_secret = app.client_secret();
         // It becomes a path segment: `.`/`..` or a backslash would change
         // which endpoint receives the secret.
         let id = client_id.as_str();
@@ -220,7 +227,7 @@ impl LoginClient {
         let body = types::IndieUserTokenRequest {
             client_secret: client_secret.clone(),
             client_id: None,
-            otp_verification_disabled,
+            otp_verification_disabled: options.otp_verification_disabled,
         };
         let call = self.generated();
         let outcome = call

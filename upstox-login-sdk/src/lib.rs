@@ -62,6 +62,7 @@ mod envelope;
 pub mod error;
 pub mod expiry;
 mod hooks;
+mod indie;
 mod login;
 #[cfg(feature = "loopback")]
 #[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
@@ -104,6 +105,7 @@ pub use config::{
 pub use envelope::{ApiErrorEntry, ErrorCode, ErrorEnvelope};
 pub use error::{ApiError, CallbackError, Error};
 pub use hooks::BodyOverCap;
+pub use indie::{IndieTokenOptions, IndieTokenRequest, NotifierError, NotifierPayload};
 pub use login::{authorization_url, parse_callback, App, PendingLogin};
 /// The `reqwest` this crate is built on, for
 /// [`LoginClientBuilder::http_client_builder`] and
@@ -115,5 +117,5 @@ pub use secret::{
     AccessToken, AuthorizationCode, ClientId, ClientSecret, ExtendedToken, InvalidRedirectUri,
     RedirectUri, RefreshToken,
 };
-pub use session::{IndieTokenRequest, LogoutOutcome, NotifierError, NotifierPayload, Session};
+pub use session::{LogoutOutcome, Session};
 pub use state::State;

@@ -1,12 +1,11 @@
-//! What the calls return: the session, the logout outcome, the indie-user
-//! request, and the notifier webhook's payload.
+//! What the calls return: the session and the logout outcome.
 
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
 use crate::generated::types;
-use crate::{AccessToken, ClientId, ExtendedToken, RefreshToken};
+use crate::{AccessToken, ExtendedToken, RefreshToken};
 
 /// A logged-in session: the token answer's fields, and when it was received.
 ///
@@ -97,6 +96,40 @@ impl Session {
             issued_at,
             expires_at: crate::expiry::expires_at(issued_at),
         })
+    }
+
+    /// The session a token handed over on its own makes (the indie-user
+    /// notifier's payload): the token, whose it is, and the times its
+    /// sender gave, in whole milliseconds. The account fields are empty.
+    pub(crate) fn from_token(
+        access_token: AccessToken,
+        token_type: Option<String>,
+        user_id: Option<String>,
+        issued_at: SystemTime,
+        expires_at: SystemTime,
+    ) -> Self {
+        Session {
+            access_token,
+            extended_token: None,
+            refresh_token: None,
+            token_type,
+            expires_in: None,
+            refresh_token_expires_in: None,
+            user_id,
+            user_name: None,
+            email: None,
+            broker: None,
+            user_type: None,
+            exchanges: Vec::new(),
+            products: Vec::new(),
+            order_types: Vec::new(),
+            poa: None,
+            ddpi: None,
+            is_active: None,
+            extra: serde_json::Map::new(),
+            issued_at: epoch_millis::truncate(issued_at),
+            expires_at: epoch_millis::truncate(expires_at),
+        }
     }
 
     /// The access token: what every trading API call needs.
@@ -197,7 +230,8 @@ impl Session {
     }
 
     /// When the access token stops working: the next 03:30 Asia/Kolkata
-    /// after it was issued.
+    /// after it was issued (for a token from the indie-user notifier, the
+    /// `expires_at` it came with).
     pub fn expires_at(&self) -> SystemTime {
         self.expires_at
     }
@@ -270,164 +304,6 @@ impl LogoutOutcome {
             status: r.status,
         }
     }
-}
-
-/// The answer to an indie-user token request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct IndieTokenRequest {
-    /// `status` as sent.
-    pub status: Option<String>,
-    /// When the request lapses unapproved, as sent (probably epoch milliseconds).
-    pub authorization_expiry: Option<String>,
-    /// The webhook that will receive the token.
-    pub notifier_url: Option<String>,
-}
-
-impl IndieTokenRequest {
-    /// `authorization_expiry` as an instant, when it is epoch milliseconds.
-    pub fn expires_at(&self) -> Option<SystemTime> {
-        epoch_millis(self.authorization_expiry.as_deref()?)
-    }
-}
-
-impl IndieTokenRequest {
-    pub(crate) fn from_answer(r: types::IndieUserInitTokenResponse) -> Self {
-        let data = r.data.unwrap_or_default();
-        Self {
-            status: r.status,
-            authorization_expiry: data.authorization_expiry,
-            notifier_url: data.notifier_url,
-        }
-    }
-}
-
-fn epoch_millis(s: &str) -> Option<SystemTime> {
-    let ms: u64 = s.trim().parse().ok()?;
-    SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::from_millis(ms))
-}
-
-/// The payload Upstox POSTs to the app's notifier webhook once an indie-user
-/// request is approved. Parsed leniently (its shape is not documented by
-/// Upstox): every field is optional, numbers may come as strings.
-///
-/// Nothing authenticates that POST: check [`NotifierPayload::verify_client_id`]
-/// and confirm the token with a cheap authenticated call before trusting it.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[non_exhaustive]
-pub struct NotifierPayload {
-    /// The app's client id.
-    pub client_id: Option<ClientId>,
-    /// The account holder's user id.
-    pub user_id: Option<String>,
-    /// The new access token.
-    pub access_token: Option<AccessToken>,
-    /// `Bearer`.
-    pub token_type: Option<String>,
-    /// When the token expires, epoch milliseconds.
-    #[serde(default, deserialize_with = "lenient_text")]
-    pub expires_at: Option<String>,
-    /// When the token was issued, epoch milliseconds.
-    #[serde(default, deserialize_with = "lenient_text")]
-    pub issued_at: Option<String>,
-    /// `access_token`.
-    pub message_type: Option<String>,
-}
-
-/// Why a notifier payload was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NotifierError {
-    /// The body is not the expected JSON object.
-    Malformed(String),
-    /// The payload names another app (or none): do not trust its token.
-    ClientIdMismatch,
-    /// The payload carries no access token.
-    MissingToken,
-}
-
-impl std::fmt::Display for NotifierError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            NotifierError::Malformed(m) => write!(f, "the notifier payload is malformed: {m}"),
-            NotifierError::ClientIdMismatch => {
-                f.write_str("the notifier payload is for another client id; ignoring it")
-            }
-            NotifierError::MissingToken => {
-                f.write_str("the notifier payload carries no access token")
-            }
-        }
-    }
-}
-
-impl std::error::Error for NotifierError {}
-
-impl NotifierPayload {
-    /// Parses a webhook body. Errors never include the body.
-    ///
-    /// ```
-    /// use upstox_login_sdk::{ClientId, NotifierError, NotifierPayload};
-    ///
-    /// let body = br#"{"client_id":"my-app","user_id":"AB1234","access_token":"t0k",
-    ///     "token_type":"Bearer","expires_at":"1795851000000","issued_at":1795800000000,
-    ///     "message_type":"access_token"}"#;
-    /// let payload = NotifierPayload::parse(body).unwrap();
-    /// let token = payload.verify_client_id(&ClientId::new("my-app")).unwrap();
-    /// assert_eq!(token.secret(), "t0k");
-    /// assert_eq!(
-    ///     payload.verify_client_id(&ClientId::new("someone-else")),
-    ///     Err(NotifierError::ClientIdMismatch)
-    /// );
-    /// ```
-    pub fn parse(body: &[u8]) -> Result<Self, NotifierError> {
-        serde_json::from_slice(body).map_err(|e| {
-            NotifierError::Malformed(format!(
-                "{} at line {} column {}",
-                classify(&e),
-                e.line(),
-                e.column()
-            ))
-        })
-    }
-
-    /// Checks the payload names `expected` and carries a token; returns the token.
-    pub fn verify_client_id(&self, expected: &ClientId) -> Result<&AccessToken, NotifierError> {
-        match &self.client_id {
-            Some(id)
-                if crate::state::constant_time_eq(
-                    id.as_str().as_bytes(),
-                    expected.as_str().as_bytes(),
-                ) => {}
-            _ => return Err(NotifierError::ClientIdMismatch),
-        }
-        self.access_token
-            .as_ref()
-            .filter(|t| !t.secret().is_empty())
-            .ok_or(NotifierError::MissingToken)
-    }
-
-    /// `expires_at` as an instant.
-    pub fn expires_at(&self) -> Option<SystemTime> {
-        epoch_millis(self.expires_at.as_deref()?)
-    }
-}
-
-fn classify(e: &serde_json::Error) -> &'static str {
-    use serde_json::error::Category;
-    match e.classify() {
-        Category::Io => "I/O error",
-        Category::Syntax => "not JSON",
-        Category::Data => "wrong shape",
-        Category::Eof => "truncated",
-    }
-}
-
-fn lenient_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match Option::<serde_json::Value>::deserialize(d)? {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) => Some(s),
-        Some(other) => Some(other.to_string()),
-    })
 }
 
 #[cfg(test)]
