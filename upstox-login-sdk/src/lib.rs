@@ -62,6 +62,8 @@ mod envelope;
 pub mod error;
 pub mod expiry;
 mod hooks;
+#[cfg(feature = "simulator")]
+mod http1;
 mod indie;
 mod login;
 #[cfg(feature = "loopback")]
@@ -71,6 +73,8 @@ mod proxy;
 mod redact;
 mod secret;
 mod session;
+#[cfg(feature = "simulator")]
+pub mod simulator;
 mod state;
 pub mod store;
 pub mod terminal;

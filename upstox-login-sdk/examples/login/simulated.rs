@@ -1,29 +1,19 @@
-//! A stand-in of Upstox's login server on loopback, and a simulated browser,
-//! so the whole login can be seen working with no account and no network.
+//! A stand-in of Upstox's login server on loopback (the SDK's `simulator`),
+//! and a simulated browser, so the whole login can be seen working with no
+//! account and no network.
 
 use std::time::Duration;
 
-use httpmock::prelude::*;
-use httpmock::{HttpMockRequest, HttpMockResponse};
 use upstox_login_sdk::loopback::CallbackServer;
+use upstox_login_sdk::simulator::Simulator;
 use upstox_login_sdk::{App, ClientId, ClientSecret, LoginClient, RedirectUri, Session};
 
 use crate::Options;
 
 const CLIENT_ID: &str = "SIMULATED-CLIENT";
 const CLIENT_SECRET: &str = "simulated-secret";
-const CODE: &str = "simulated-code";
 
 pub(crate) async fn run(timeout: Duration) -> Result<Session, String> {
-    let upstox = MockServer::start_async().await;
-    println!("SIMULATED: UPSTOX_CLIENT_ID is not set, so this run logs in to a built-in");
-    println!(
-        "SIMULATED: stand-in of Upstox's login server at {}, with a simulated browser.",
-        upstox.base_url()
-    );
-    println!("SIMULATED: set UPSTOX_CLIENT_ID, UPSTOX_CLIENT_SECRET and UPSTOX_REDIRECT_URI for a real login.");
-    println!();
-
     let server = CallbackServer::bind(
         &RedirectUri::new("http://127.0.0.1:0/callback").map_err(|e| e.to_string())?,
     )
@@ -35,61 +25,21 @@ pub(crate) async fn run(timeout: Duration) -> Result<Session, String> {
         ClientSecret::new(CLIENT_SECRET),
         redirect.clone(),
     );
+    // Upstox's side: the login dialog (after the person would have logged
+    // in) redirects back with a code and the state it was given; the token
+    // endpoint checks the exact request, as the real one does.
+    let upstox = Simulator::start(&app).await.map_err(|e| e.to_string())?;
+    println!("SIMULATED: UPSTOX_CLIENT_ID is not set, so this run logs in to a built-in");
+    println!(
+        "SIMULATED: stand-in of Upstox's login server at {}, with a simulated browser.",
+        upstox.base_url()
+    );
+    println!("SIMULATED: set UPSTOX_CLIENT_ID, UPSTOX_CLIENT_SECRET and UPSTOX_REDIRECT_URI for a real login.");
+    println!();
     let client = LoginClient::builder()
         .base_url(upstox.base_url())
         .build()
         .map_err(|e| e.to_string())?;
-
-    // Upstox's side: the login dialog (after the person would have logged
-    // in) redirects back with a code and the state it was given; the token
-    // endpoint checks the exact form.
-    let callback = redirect.url().clone();
-    upstox
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/v2/login/authorization/dialog")
-                .query_param("response_type", "code")
-                .query_param("client_id", CLIENT_ID)
-                .query_param("redirect_uri", redirect.as_str())
-                .query_param_exists("state");
-            then.respond_with(move |req: &HttpMockRequest| {
-                let state = req
-                    .query_params()
-                    .into_iter()
-                    .find(|(k, _)| k == "state")
-                    .map(|(_, v)| v)
-                    .unwrap_or_default();
-                let mut location = callback.clone();
-                location
-                    .query_pairs_mut()
-                    .append_pair("code", CODE)
-                    .append_pair("state", &state);
-                HttpMockResponse::builder()
-                    .status(302)
-                    .header("location", location.as_str())
-                    .build()
-            });
-        })
-        .await;
-    upstox
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/v2/login/authorization/token")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .form_urlencoded_tuple("code", CODE)
-                .form_urlencoded_tuple("client_id", CLIENT_ID)
-                .form_urlencoded_tuple("client_secret", CLIENT_SECRET)
-                .form_urlencoded_tuple("redirect_uri", redirect.as_str())
-                .form_urlencoded_tuple("grant_type", "authorization_code");
-            then.status(200).header("content-type", "application/json").json_body(serde_json::json!({
-                "email": "simulated@example.com", "exchanges": ["NSE", "NFO", "BSE", "CDS", "BFO", "BCD"],
-                "products": ["D", "CO", "I"], "broker": "UPSTOX", "user_id": "SIM123",
-                "user_name": "Simulated Trader", "order_types": ["MARKET", "LIMIT", "SL", "SL-M"],
-                "user_type": "individual", "poa": false, "is_active": true,
-                "access_token": "simulated-access-token", "extended_token": "simulated-extended-token"
-            }));
-        })
-        .await;
 
     let options = Options {
         open_browser: false,
@@ -107,6 +57,9 @@ pub(crate) async fn run(timeout: Duration) -> Result<Session, String> {
     // The page comes after the exchange: let the browser show it.
     if let Some(browser) = browser {
         let _ = browser.await;
+    }
+    for problem in upstox.problems() {
+        println!("SIMULATED: the stand-in refused a request: {problem}");
     }
     session
 }

@@ -1,0 +1,374 @@
+//! A simulated Upstox login service for your own tests (feature `simulator`).
+//!
+//! [`Simulator::start`] serves the four login operations on `127.0.0.1`
+//! (a free port) for one registered [`App`]. Point a client at it with
+//! [`LoginClient::builder().base_url(sim.base_url())`](crate::LoginClientBuilder::base_url),
+//! and your login code runs against something that checks every request as
+//! Upstox does and answers as Upstox does, with no account and no network.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use upstox_login_sdk::simulator::{Endpoint, Simulator, USER_ID};
+//! use upstox_login_sdk::{App, ClientId, ClientSecret, ErrorCode, LoginClient, RedirectUri};
+//!
+//! let app = App::new(
+//!     ClientId::new("my-app"),
+//!     ClientSecret::new("my-secret"),
+//!     RedirectUri::new("http://127.0.0.1:5055/callback")?,
+//! );
+//! let sim = Simulator::start(&app).await?;
+//! let client = LoginClient::builder().base_url(sim.base_url()).build()?;
+//!
+//! // A login that succeeds: the account holder logs in on the URL, the
+//! // browser comes back to the redirect URI with a code and the state.
+//! let login = client.start_login(&app)?;
+//! let callback = sim.log_in(login.url())?;
+//! let code = login.code_from_callback(callback.as_str())?;
+//! let session = client.exchange_code(&app, code.clone()).await?;
+//! assert_eq!(session.user_id(), Some(USER_ID));
+//!
+//! // The code is single-use, as on Upstox.
+//! let spent = client.exchange_code(&app, code).await.unwrap_err();
+//! assert!(spent.has_code(&ErrorCode::InvalidCodeOrCredentials));
+//!
+//! // A failure of your choosing, answered as Upstox's error envelope.
+//! sim.fail_next(Endpoint::Logout, ErrorCode::TooManyRequests);
+//! let limited = client.logout(session.access_token()).await.unwrap_err();
+//! assert_eq!(limited.status(), Some(429));
+//! client.logout(session.access_token()).await?;
+//!
+//! // Why each refused request was refused (the spent code, here); a
+//! // scripted failure is not a problem.
+//! assert_eq!(sim.problems().len(), 1);
+//! # Ok(()) }
+//! ```
+//!
+//! # What it checks, and how it answers
+//!
+//! Requests are checked as the contract says Upstox checks them; the first
+//! thing wrong is answered with the UDAPI error Upstox answers it with, and
+//! recorded, with a reason for a person, in [`Simulator::problems`]:
+//!
+//! | what is wrong | answer |
+//! |---|---|
+//! | an unknown path (paths are case-sensitive) | 404 `UDAPI100060` |
+//! | another method on a known path | 405 `UDAPI10000` |
+//! | v2 calls: no `Api-Version: 2.0` | 400 `UDAPI100015` |
+//! | the v3 call: `Api-Version` sent | 400 `UDAPI10000` |
+//! | no `Accept: application/json` | 406 `UDAPI10000` |
+//! | the wrong `Content-Type`, an unknown or repeated field, a value of the wrong kind, a `grant_type` other than `authorization_code`, a body on logout | 400 `UDAPI10000` |
+//! | a missing `client_id` / `redirect_uri` / `code` / `grant_type` / `client_secret` | 400 `UDAPI1017` / `1018` / `1022` / `1023` / `1024` |
+//! | authorize: no `response_type=code` | 401 `UDAPI100016` |
+//! | authorize: another client id or redirect URI than the app's | 400 `UDAPI100068` |
+//! | token: a code never handed out, or presented before (a failed exchange spends it too) | 401 `UDAPI100069` |
+//! | token, indie request: another client id or secret | 401 `UDAPI100069` |
+//! | token: another redirect URI than the app's (byte for byte) | 401 `UDAPI100016` |
+//! | logout: no bearer token, or one not live (never issued, logged out) | 401 `UDAPI100050` |
+//! | a head over 16 KiB, a body over 64 KiB, chunked or otherwise unreadable | 431, 413, 400 |
+//!
+//! A request that passes answers as Upstox does: authorize a `302` to the
+//! redirect URI with a fresh code and the state; the token exchange the
+//! account of [`USER_ID`] with fresh tokens; logout `{"status":"success",
+//! "data":true}`, after which the token no longer works; the indie-user
+//! request `{"status":"success","data":{..}}`, and then, if a notifier URL
+//! is set ([`Simulator::set_notifier_url`]), the account holder "approves"
+//! ([`Simulator::set_approval_delay`]) and the simulator POSTs the
+//! notifier payload there, with a fresh token for the app's client id.
+//!
+//! [`Simulator::fail_next`] makes the next call to an operation that passes
+//! the checks answer an error of your choosing instead, with the status
+//! Upstox uses for it ([`usual_status`]).
+//!
+//! The stricter-than-needed parts (unknown fields refused, `Api-Version`
+//! required on v2) are there to catch a client that drifts from the
+//! contract; the service itself may be more forgiving.
+
+mod contract;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+
+use crate::http1::{self, Limits, ReadError};
+use crate::{App, ErrorCode, LoginClient};
+use contract::{Delivery, Service};
+
+/// The user id of the simulated account holder.
+pub const USER_ID: &str = "SIM123";
+
+/// How long a connection may take to send its request.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many connections are served at once; more wait to be accepted.
+const MAX_CONNECTIONS: usize = 64;
+const LIMITS: Limits = Limits {
+    head: 16 * 1024,
+    body: 64 * 1024,
+};
+
+/// The operations of the login API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// `GET /v2/login/authorization/dialog`: the browser's login.
+    Authorize,
+    /// `POST /v2/login/authorization/token`: the code exchange.
+    Token,
+    /// `POST /v3/login/auth/token/request/{client_id}`: the indie-user request.
+    IndieRequest,
+    /// `DELETE /v2/logout`.
+    Logout,
+}
+
+/// Something the simulator found wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// A request that breaks the contract (or a scripted failure, as
+    /// [`Simulator::log_in`] returns it), and what it was answered.
+    Refused {
+        /// Method and path (`POST /v2/login/authorization/token`).
+        request: String,
+        /// The status answered.
+        status: u16,
+        /// The UDAPI code answered.
+        code: ErrorCode,
+        /// What was wrong, for a person. Never a secret's value.
+        reason: String,
+    },
+    /// A request that could not even be read as HTTP, within the limits.
+    Unreadable {
+        /// Why.
+        reason: String,
+    },
+    /// The notifier POST did not reach the webhook, or was not answered `2xx`.
+    Delivery {
+        /// The notifier URL.
+        url: String,
+        /// What happened.
+        reason: String,
+    },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Refused {
+                request,
+                status,
+                code,
+                reason,
+            } => write!(f, "{request}: {reason} (answered {status} {code})"),
+            Problem::Unreadable { reason } => write!(f, "an unreadable request: {reason}"),
+            Problem::Delivery { url, reason } => {
+                write!(f, "the notifier POST to {url}: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Problem {}
+
+/// The HTTP status Upstox answers a code with (400 for codes it does not know).
+pub fn usual_status(code: &ErrorCode) -> u16 {
+    match code {
+        ErrorCode::InvalidCredentials
+        | ErrorCode::InvalidCodeOrCredentials
+        | ErrorCode::InvalidToken
+        | ErrorCode::ExtendedTokenNotPermitted => 401,
+        ErrorCode::ClientInactive => 403,
+        ErrorCode::NotFound => 404,
+        ErrorCode::TooManyRequests => 429,
+        ErrorCode::Internal => 500,
+        _ => 400,
+    }
+}
+
+/// A running simulated Upstox; stops when dropped. See the
+/// [module documentation](self).
+pub struct Simulator {
+    base_url: String,
+    service: Arc<Mutex<Service>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Simulator")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Simulator {
+    /// Starts serving on `127.0.0.1` with a free port, with `app` as the
+    /// one registered app (its client id, secret and redirect URI). Call
+    /// from inside a tokio runtime.
+    pub async fn start(app: &App) -> std::io::Result<Self> {
+        // The SDK's own HTTP settings (no redirect followed, timeouts, the
+        // TLS the features chose) for the notifier POSTs.
+        let http = LoginClient::builder()
+            .http_client_builder()
+            .and_then(|b| {
+                b.build()
+                    .map_err(|e| crate::Error::InvalidInput(e.to_string()))
+            })
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let service = Arc::new(Mutex::new(Service {
+            app: app.clone(),
+            codes: HashMap::new(),
+            tokens: HashSet::new(),
+            scripted: VecDeque::new(),
+            problems: Vec::new(),
+            notifier_url: None,
+            approval: Some(Duration::ZERO),
+            counter: 0,
+        }));
+        let server = tokio::spawn(serve(listener, service.clone(), http));
+        Ok(Self {
+            base_url,
+            service,
+            server,
+        })
+    }
+
+    /// Where it listens, `http://127.0.0.1:<port>`: the client's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The app's notifier webhook, as registered with Upstox: where the
+    /// payload of an approved indie-user request is POSTed. None is set at
+    /// first (the request is answered, and nothing is POSTed).
+    pub fn set_notifier_url(&self, url: impl Into<String>) {
+        self.service().notifier_url = Some(url.into());
+    }
+
+    /// How long the account holder takes to approve an indie-user request
+    /// (at once by default); `None`: never.
+    pub fn set_approval_delay(&self, delay: Option<Duration>) {
+        self.service().approval = delay;
+    }
+
+    /// Makes the next call to `endpoint` that passes the checks fail with
+    /// `code` (and [`usual_status`]), instead of succeeding. A token
+    /// exchange that fails this way still spends its code. Calls queue up.
+    pub fn fail_next(&self, endpoint: Endpoint, code: ErrorCode) {
+        self.service().scripted.push_back((endpoint, code));
+    }
+
+    /// Logs the account holder in on an authorization URL (as made by
+    /// [`LoginClient::start_login`]), as the browser and Upstox's login
+    /// pages would: the URL is checked as `GET
+    /// /v2/login/authorization/dialog` is, and the answer is where the
+    /// browser is sent, the redirect URI with a fresh `code` and the
+    /// `state`. Only the URL's query is read; nothing is sent.
+    pub fn log_in(&self, authorization_url: &url::Url) -> Result<url::Url, Problem> {
+        self.service()
+            .log_in(authorization_url.query().unwrap_or(""))
+    }
+
+    /// Every problem so far, first first: refused requests, unreadable
+    /// ones, failed notifier POSTs. Scripted failures are not problems.
+    pub fn problems(&self) -> Vec<Problem> {
+        self.service().problems.clone()
+    }
+
+    fn service(&self) -> MutexGuard<'_, Service> {
+        self.service.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Accepts connections, each served in its own task, at most
+/// [`MAX_CONNECTIONS`] at once.
+async fn serve(listener: TcpListener, service: Arc<Mutex<Service>>, http: reqwest::Client) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let Ok((stream, _)) = listener.accept().await else {
+            // Too many files, a reset: not fatal, not retried at once.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let (service, http) = (service.clone(), http.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            serve_one(stream, &service, &http).await;
+        });
+    }
+}
+
+/// Reads one request, answers it, and makes the notifier POST it calls for.
+async fn serve_one(mut stream: TcpStream, service: &Mutex<Service>, http: &reqwest::Client) {
+    let lock = || service.lock().unwrap_or_else(PoisonError::into_inner);
+    let request =
+        match tokio::time::timeout(READ_TIMEOUT, http1::read_request(&mut stream, LIMITS)).await {
+            Ok(Ok(request)) => request,
+            Ok(Err(error)) => {
+                if let Some(status) = http1::status_for(&error) {
+                    let reason = match error {
+                        ReadError::Malformed(why) => why.to_string(),
+                        ReadError::HeadTooLarge => format!("a head over {} bytes", LIMITS.head),
+                        ReadError::BodyTooLarge => format!("a body over {} bytes", LIMITS.body),
+                        ReadError::Closed => String::new(),
+                    };
+                    lock().problems.push(Problem::Unreadable { reason });
+                    http1::respond(&mut stream, status, &[], b"").await;
+                }
+                return;
+            }
+            // A connection that never sent a whole request.
+            Err(_) => return,
+        };
+    let (answer, delivery) = lock().handle(&request);
+    let mut headers = Vec::new();
+    if !answer.body.is_empty() {
+        headers.push(("Content-Type", "application/json"));
+    }
+    if let Some(location) = &answer.location {
+        headers.push(("Location", location.as_str()));
+    }
+    http1::respond(&mut stream, answer.status, &headers, &answer.body).await;
+    if let Some(delivery) = delivery {
+        deliver(delivery, service, http).await;
+    }
+}
+
+/// The account holder approved: POSTs the payload to the notifier URL.
+async fn deliver(delivery: Delivery, service: &Mutex<Service>, http: &reqwest::Client) {
+    tokio::time::sleep(delivery.after).await;
+    let reason = match http
+        .post(&delivery.url)
+        .json(&delivery.payload)
+        .send()
+        .await
+    {
+        Ok(answer) if answer.status().is_success() => return,
+        Ok(answer) => format!("answered {}", answer.status()),
+        Err(e) => format!("failed: {e}"),
+    };
+    let problem = Problem::Delivery {
+        url: delivery.url,
+        reason,
+    };
+    service
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .problems
+        .push(problem);
+}

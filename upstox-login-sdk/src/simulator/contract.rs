@@ -1,0 +1,622 @@
+//! The simulated service's answers: each request checked against the login
+//! contract as Upstox checks it, then answered from what the simulated
+//! service knows (its app, the codes and tokens it handed out, the failures
+//! a test scripted).
+//!
+//! Which UDAPI code and status answer each mistake is this module's reading
+//! of the contract; the table is in [`super`]'s documentation.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+
+use super::{usual_status, Endpoint, Problem, USER_ID};
+use crate::http1::Request;
+use crate::{App, ErrorCode, State};
+
+const DIALOG: &str = "/v2/login/authorization/dialog";
+const TOKEN: &str = "/v2/login/authorization/token";
+const LOGOUT: &str = "/v2/logout";
+const INDIE: &str = "/v3/login/auth/token/request/";
+/// How long an indie-user request waits for approval (as `authorization_expiry`).
+const APPROVAL_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+/// The message of a failure the test scripted.
+const SCRIPTED: &str = "a failure scripted by the test";
+
+fn scripted_problem(request: String, code: ErrorCode) -> Problem {
+    Problem::Refused {
+        request,
+        status: usual_status(&code),
+        code,
+        reason: SCRIPTED.to_string(),
+    }
+}
+
+/// What the simulated service knows.
+pub(super) struct Service {
+    pub(super) app: App,
+    /// Codes handed out, and whether each is spent.
+    pub(super) codes: HashMap<String, bool>,
+    /// Access tokens that work (issued, not revoked).
+    pub(super) tokens: HashSet<String>,
+    pub(super) scripted: VecDeque<(Endpoint, ErrorCode)>,
+    pub(super) problems: Vec<Problem>,
+    pub(super) notifier_url: Option<String>,
+    pub(super) approval: Option<Duration>,
+    /// For values when the random source fails: unique, if guessable.
+    pub(super) counter: u64,
+}
+
+/// An HTTP answer.
+pub(super) struct Answer {
+    pub(super) status: u16,
+    pub(super) location: Option<String>,
+    pub(super) body: Vec<u8>,
+}
+
+/// A notifier POST to make once the account holder "approves".
+pub(super) struct Delivery {
+    pub(super) url: String,
+    pub(super) payload: Value,
+    pub(super) after: Duration,
+}
+
+/// Why a request is refused: answered as Upstox's error envelope.
+struct Refusal {
+    status: u16,
+    code: ErrorCode,
+    reason: String,
+}
+
+fn refuse(code: ErrorCode, reason: impl Into<String>) -> Refusal {
+    Refusal {
+        status: usual_status(&code),
+        code,
+        reason: reason.into(),
+    }
+}
+
+impl Service {
+    /// Answers one request, recording a problem when it breaks the contract.
+    pub(super) fn handle(&mut self, request: &Request) -> (Answer, Option<Delivery>) {
+        let what = format!("{} {}", request.method, request.path());
+        let outcome = route(request).and_then(|endpoint| {
+            let checked = match endpoint {
+                Endpoint::Authorize => self
+                    .authorize(request.query().unwrap_or(""))
+                    .map(|(redirect, state)| Passed::Login(redirect, state)),
+                Endpoint::Token => self.token(request),
+                Endpoint::IndieRequest => self.indie(request),
+                Endpoint::Logout => self.logout(request),
+            };
+            checked.map(|ok| (endpoint, ok))
+        });
+        match outcome {
+            Ok((endpoint, ok)) => match self.take_scripted(endpoint) {
+                Some(code) => (error_answer(usual_status(&code), &code, SCRIPTED), None),
+                None => self.succeed(ok),
+            },
+            Err(refusal) => {
+                let answer = error_answer(refusal.status, &refusal.code, &refusal.reason);
+                self.problems.push(Problem::Refused {
+                    request: what,
+                    status: refusal.status,
+                    code: refusal.code,
+                    reason: refusal.reason,
+                });
+                (answer, None)
+            }
+        }
+    }
+
+    /// The browser's visit to the login dialog, as [`super::Simulator::log_in`]
+    /// makes it: where the browser is sent, or the problem.
+    pub(super) fn log_in(&mut self, query: &str) -> Result<url::Url, Problem> {
+        let refusal = match self.authorize(query) {
+            Ok((redirect, state)) => match self.take_scripted(Endpoint::Authorize) {
+                None => return Ok(self.redirect_with_code(redirect, state)),
+                Some(code) => return Err(scripted_problem(format!("GET {DIALOG}"), code)),
+            },
+            Err(refusal) => refusal,
+        };
+        let problem = Problem::Refused {
+            request: format!("GET {DIALOG}"),
+            status: refusal.status,
+            code: refusal.code,
+            reason: refusal.reason,
+        };
+        self.problems.push(problem.clone());
+        Err(problem)
+    }
+
+    fn other_redirect_uri(&self, sent: &str) -> String {
+        format!(
+            "redirect_uri {sent:?} is not the registered {:?} (compared byte for byte)",
+            self.app.redirect_uri().as_str()
+        )
+    }
+
+    fn take_scripted(&mut self, endpoint: Endpoint) -> Option<ErrorCode> {
+        let at = self.scripted.iter().position(|(e, _)| *e == endpoint)?;
+        self.scripted.remove(at).map(|(_, code)| code)
+    }
+
+    fn fresh(&mut self, what: &str) -> String {
+        self.counter += 1;
+        match State::random() {
+            Ok(random) => format!("sim-{what}-{}", random.as_str().get(..32).unwrap_or("")),
+            Err(_) => format!("sim-{what}-{:016x}", self.counter),
+        }
+    }
+
+    /// The login dialog's checks: where to send the browser back, and the
+    /// state to send with it.
+    fn authorize(&self, query: &str) -> Result<(url::Url, Option<String>), Refusal> {
+        let params = params(
+            query,
+            &[
+                "response_type",
+                "client_id",
+                "redirect_uri",
+                "state",
+                "scope",
+            ],
+        )?;
+        let client_id = required(&params, "client_id", ErrorCode::ApiKeyRequired)?;
+        let redirect_uri = required(&params, "redirect_uri", ErrorCode::RedirectUriRequired)?;
+        match params.get("response_type").map(String::as_str) {
+            Some("code") => {}
+            Some(other) => {
+                return Err(refuse(
+                    ErrorCode::InvalidCredentials,
+                    format!("response_type is {other:?}, not \"code\""),
+                ))
+            }
+            None => {
+                return Err(refuse(
+                    ErrorCode::InvalidCredentials,
+                    "response_type=code is missing",
+                ))
+            }
+        }
+        if client_id != self.app.client_id().as_str() {
+            return Err(refuse(
+                ErrorCode::RedirectUriMismatch,
+                format!("client_id {client_id:?} is not the registered app's"),
+            ));
+        }
+        if redirect_uri != self.app.redirect_uri().as_str() {
+            return Err(refuse(
+                ErrorCode::RedirectUriMismatch,
+                self.other_redirect_uri(redirect_uri),
+            ));
+        }
+        let redirect = url::Url::parse(redirect_uri).map_err(|e| {
+            refuse(
+                ErrorCode::RedirectUriMismatch,
+                format!("redirect_uri is not a URL: {e}"),
+            )
+        })?;
+        Ok((redirect, params.get("state").cloned()))
+    }
+
+    /// Where a login sends the browser: the redirect URI with a fresh code
+    /// and the state.
+    fn redirect_with_code(&mut self, mut redirect: url::Url, state: Option<String>) -> url::Url {
+        let code = self.fresh("code");
+        self.codes.insert(code.clone(), false);
+        let mut query = redirect.query_pairs_mut();
+        query.append_pair("code", &code);
+        if let Some(state) = state {
+            query.append_pair("state", &state);
+        }
+        drop(query);
+        redirect
+    }
+
+    fn token(&mut self, request: &Request) -> Result<Passed, Refusal> {
+        v2_headers(request)?;
+        content_type(request, "application/x-www-form-urlencoded")?;
+        let form = std::str::from_utf8(&request.body)
+            .map_err(|_| refuse(ErrorCode::NotSupported, "the form is not UTF-8"))?;
+        let fields = params(
+            form,
+            &[
+                "code",
+                "client_id",
+                "client_secret",
+                "redirect_uri",
+                "grant_type",
+                "refresh_extended_token",
+            ],
+        )?;
+        let client_id = required(&fields, "client_id", ErrorCode::ApiKeyRequired)?;
+        let redirect_uri = required(&fields, "redirect_uri", ErrorCode::RedirectUriRequired)?;
+        let code = required(&fields, "code", ErrorCode::CodeRequired)?;
+        let grant_type = required(&fields, "grant_type", ErrorCode::GrantTypeRequired)?;
+        let secret = required(&fields, "client_secret", ErrorCode::SecretRequired)?;
+        if grant_type != "authorization_code" {
+            return Err(refuse(
+                ErrorCode::NotSupported,
+                format!("grant_type is {grant_type:?}; the only grant is \"authorization_code\""),
+            ));
+        }
+        if let Some(flag) = fields.get("refresh_extended_token") {
+            if flag != "true" && flag != "false" {
+                return Err(refuse(
+                    ErrorCode::NotSupported,
+                    format!("refresh_extended_token is {flag:?}, not true or false"),
+                ));
+            }
+        }
+        // Spent by this attempt, whatever else is wrong with it.
+        match self.codes.get_mut(code) {
+            Some(spent @ false) => *spent = true,
+            Some(true) => {
+                return Err(refuse(
+                    ErrorCode::InvalidCodeOrCredentials,
+                    "the code was already presented once (codes are single-use, \
+                     even when the exchange fails)",
+                ))
+            }
+            None => {
+                return Err(refuse(
+                    ErrorCode::InvalidCodeOrCredentials,
+                    "the code was never handed out by this service",
+                ))
+            }
+        }
+        if client_id != self.app.client_id().as_str() {
+            return Err(refuse(
+                ErrorCode::InvalidCodeOrCredentials,
+                format!("client_id {client_id:?} is not the registered app's"),
+            ));
+        }
+        if secret != self.app.client_secret().secret() {
+            return Err(refuse(
+                ErrorCode::InvalidCodeOrCredentials,
+                "client_secret is not the app's",
+            ));
+        }
+        if redirect_uri != self.app.redirect_uri().as_str() {
+            return Err(refuse(
+                ErrorCode::InvalidCredentials,
+                self.other_redirect_uri(redirect_uri),
+            ));
+        }
+        Ok(Passed::Session)
+    }
+
+    fn indie(&mut self, request: &Request) -> Result<Passed, Refusal> {
+        if request.header("api-version").is_some() {
+            return Err(refuse(
+                ErrorCode::NotSupported,
+                "Api-Version is sent on the v3 call; only the v2 calls carry it",
+            ));
+        }
+        accepts_json(request)?;
+        content_type(request, "application/json")?;
+        let segment = request.path().strip_prefix(INDIE).unwrap_or("");
+        let path_id = percent_decode(segment).ok_or_else(|| {
+            refuse(
+                ErrorCode::NotSupported,
+                "the client id in the path is not valid percent-encoded UTF-8",
+            )
+        })?;
+        let body: Value = serde_json::from_slice(&request.body).map_err(|e| {
+            refuse(
+                ErrorCode::NotSupported,
+                format!("the body is not JSON: {e}"),
+            )
+        })?;
+        let Value::Object(body) = body else {
+            return Err(refuse(
+                ErrorCode::NotSupported,
+                "the body is not a JSON object",
+            ));
+        };
+        if let Some(unknown) = body.keys().find(|k| {
+            !["client_secret", "client_id", "otp_verification_disabled"].contains(&k.as_str())
+        }) {
+            return Err(refuse(
+                ErrorCode::NotSupported,
+                format!("the body has a field the contract does not know: {unknown:?}"),
+            ));
+        }
+        let secret = match body.get("client_secret") {
+            Some(Value::String(s)) => s,
+            Some(_) => {
+                return Err(refuse(
+                    ErrorCode::NotSupported,
+                    "client_secret is not a string",
+                ))
+            }
+            None => {
+                return Err(refuse(
+                    ErrorCode::SecretRequired,
+                    "client_secret is missing",
+                ))
+            }
+        };
+        match body.get("client_id") {
+            None => {}
+            Some(Value::String(id)) if *id == path_id => {}
+            Some(_) => {
+                return Err(refuse(
+                    ErrorCode::NotSupported,
+                    "client_id in the body differs from the one in the path",
+                ))
+            }
+        }
+        if !matches!(
+            body.get("otp_verification_disabled"),
+            None | Some(Value::Bool(_))
+        ) {
+            return Err(refuse(
+                ErrorCode::NotSupported,
+                "otp_verification_disabled is not a boolean",
+            ));
+        }
+        if path_id != self.app.client_id().as_str() {
+            return Err(refuse(
+                ErrorCode::InvalidCodeOrCredentials,
+                format!("client_id {path_id:?} in the path is not the registered app's"),
+            ));
+        }
+        if secret != self.app.client_secret().secret() {
+            return Err(refuse(
+                ErrorCode::InvalidCodeOrCredentials,
+                "client_secret is not the app's",
+            ));
+        }
+        Ok(Passed::IndieRequest)
+    }
+
+    fn logout(&mut self, request: &Request) -> Result<Passed, Refusal> {
+        v2_headers(request)?;
+        if !request.body.is_empty() || request.header("content-type").is_some() {
+            return Err(refuse(ErrorCode::NotSupported, "logout carries no body"));
+        }
+        let token = request
+            .header("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                refuse(
+                    ErrorCode::InvalidToken,
+                    "no `Authorization: Bearer <access token>` header",
+                )
+            })?;
+        if !self.tokens.contains(token) {
+            return Err(refuse(
+                ErrorCode::InvalidToken,
+                "the bearer token is not a live access token of this service \
+                 (never issued, or logged out)",
+            ));
+        }
+        Ok(Passed::LoggedOut(token.to_string()))
+    }
+
+    fn succeed(&mut self, passed: Passed) -> (Answer, Option<Delivery>) {
+        match passed {
+            Passed::Login(redirect, state) => (
+                Answer {
+                    status: 302,
+                    location: Some(self.redirect_with_code(redirect, state).to_string()),
+                    body: Vec::new(),
+                },
+                None,
+            ),
+            Passed::Session => {
+                let access = self.fresh("access");
+                let extended = self.fresh("extended");
+                self.tokens.insert(access.clone());
+                let body = json!({
+                    "email": "simulated@example.com",
+                    "exchanges": ["NSE", "NFO", "BSE", "CDS", "BFO", "BCD"],
+                    "products": ["D", "CO", "I"], "broker": "UPSTOX", "user_id": USER_ID,
+                    "user_name": "Simulated Trader",
+                    "order_types": ["MARKET", "LIMIT", "SL", "SL-M"],
+                    "user_type": "individual", "poa": false, "ddpi": false, "is_active": true,
+                    "access_token": access, "extended_token": extended
+                });
+                (json_answer(200, &body), None)
+            }
+            Passed::LoggedOut(token) => {
+                self.tokens.remove(&token);
+                (
+                    json_answer(200, &json!({"status": "success", "data": true})),
+                    None,
+                )
+            }
+            Passed::IndieRequest => {
+                let now = SystemTime::now();
+                let body = json!({"status": "success", "data": {
+                    "authorization_expiry": millis(now + APPROVAL_WINDOW).to_string(),
+                    "notifier_url": self.notifier_url,
+                }});
+                let delivery = match (self.notifier_url.clone(), self.approval) {
+                    (Some(url), Some(after)) => {
+                        let access = self.fresh("access");
+                        self.tokens.insert(access.clone());
+                        Some(Delivery {
+                            url,
+                            after,
+                            payload: json!({
+                                "client_id": self.app.client_id().as_str(), "user_id": USER_ID,
+                                "access_token": access, "token_type": "Bearer",
+                                "expires_at": millis(crate::expiry::expires_at(now)).to_string(),
+                                "issued_at": millis(now).to_string(), "message_type": "access_token"
+                            }),
+                        })
+                    }
+                    _ => None,
+                };
+                (json_answer(200, &body), delivery)
+            }
+        }
+    }
+}
+
+/// A request that passed the checks, before it is answered.
+enum Passed {
+    /// To the redirect URI, with the state if one was sent.
+    Login(url::Url, Option<String>),
+    Session,
+    /// This token.
+    LoggedOut(String),
+    IndieRequest,
+}
+
+/// Which operation a request is for: an unknown path is 404, a known path
+/// with another method 405.
+fn route(request: &Request) -> Result<Endpoint, Refusal> {
+    let path = request.path();
+    let (endpoint, method) = match path {
+        DIALOG => (Endpoint::Authorize, "GET"),
+        TOKEN => (Endpoint::Token, "POST"),
+        LOGOUT => (Endpoint::Logout, "DELETE"),
+        _ if path
+            .strip_prefix(INDIE)
+            .is_some_and(|id| !id.is_empty() && !id.contains('/')) =>
+        {
+            (Endpoint::IndieRequest, "POST")
+        }
+        _ => {
+            return Err(refuse(
+                ErrorCode::NotFound,
+                format!("no such path {path:?} (paths are case-sensitive)"),
+            ))
+        }
+    };
+    if request.method != method {
+        return Err(Refusal {
+            status: 405,
+            code: ErrorCode::NotSupported,
+            reason: format!("{path} takes {method}, not {}", request.method),
+        });
+    }
+    Ok(endpoint)
+}
+
+/// `Api-Version: 2.0` and `Accept: application/json`, as on every v2 call.
+fn v2_headers(request: &Request) -> Result<(), Refusal> {
+    match request.header("api-version") {
+        Some("2.0") if request.header_count("api-version") == 1 => {}
+        Some(_) => {
+            return Err(refuse(
+                ErrorCode::ApiVersionMissing,
+                "Api-Version is not exactly one `2.0`",
+            ))
+        }
+        None => {
+            return Err(refuse(
+                ErrorCode::ApiVersionMissing,
+                "the Api-Version: 2.0 header is missing",
+            ))
+        }
+    }
+    accepts_json(request)
+}
+
+fn accepts_json(request: &Request) -> Result<(), Refusal> {
+    match request.header("accept") {
+        Some(accept) if accept.contains("application/json") => Ok(()),
+        other => Err(Refusal {
+            status: 406,
+            code: ErrorCode::NotSupported,
+            reason: format!("Accept is {other:?}; the answer is application/json"),
+        }),
+    }
+}
+
+fn content_type(request: &Request, expected: &str) -> Result<(), Refusal> {
+    match request.header("content-type") {
+        Some(t)
+            if t.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case(expected)) =>
+        {
+            Ok(())
+        }
+        other => Err(refuse(
+            ErrorCode::NotSupported,
+            format!("Content-Type is {other:?}, not {expected}"),
+        )),
+    }
+}
+
+/// A query or form, each name at most once and known.
+fn params(encoded: &str, known: &[&str]) -> Result<HashMap<String, String>, Refusal> {
+    let mut out = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(encoded.as_bytes()) {
+        if !known.contains(&name.as_ref()) {
+            return Err(refuse(
+                ErrorCode::NotSupported,
+                format!("{name:?} is not a field of this call"),
+            ));
+        }
+        if out.insert(name.to_string(), value.into_owned()).is_some() {
+            return Err(refuse(
+                ErrorCode::NotSupported,
+                format!("{name:?} is sent more than once"),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn required<'a>(
+    params: &'a HashMap<String, String>,
+    name: &str,
+    code: ErrorCode,
+) -> Result<&'a str, Refusal> {
+    match params.get(name) {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(refuse(code, format!("{name} is missing or empty"))),
+    }
+}
+
+fn percent_decode(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn millis(t: SystemTime) -> u128 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+fn json_answer(status: u16, body: &Value) -> Answer {
+    Answer {
+        status,
+        location: None,
+        body: body.to_string().into_bytes(),
+    }
+}
+
+/// Upstox's error envelope, both spellings of each field, as the gateway sends it.
+fn error_answer(status: u16, code: &ErrorCode, message: &str) -> Answer {
+    json_answer(
+        status,
+        &json!({"status": "error", "errors": [{
+            "error_code": code.as_str(), "message": message,
+            "property_path": null, "invalid_value": null,
+            "errorCode": code.as_str(), "propertyPath": null, "invalidValue": null
+        }]}),
+    )
+}
