@@ -216,17 +216,19 @@ impl Simulator {
     /// one registered app (its client id, secret and redirect URI). Call
     /// from inside a tokio runtime.
     pub async fn start(app: &App) -> std::io::Result<Self> {
-        // The SDK's own HTTP settings (no redirect followed, timeouts, the
-        // TLS the features chose) for the notifier POSTs.
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        // The SDK's own HTTP settings for the notifier POSTs: no redirect
+        // followed, timeouts, the TLS the features chose, and (as for any
+        // loopback base URL) no proxy from the environment.
         let http = LoginClient::builder()
+            .base_url(base_url.as_str())
             .http_client_builder()
             .and_then(|b| {
                 b.build()
                     .map_err(|e| crate::Error::InvalidInput(e.to_string()))
             })
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
-        let base_url = format!("http://{}", listener.local_addr()?);
         let service = Arc::new(Mutex::new(Service {
             app: app.clone(),
             codes: HashMap::new(),
@@ -251,8 +253,9 @@ impl Simulator {
     }
 
     /// The app's notifier webhook, as registered with Upstox: where the
-    /// payload of an approved indie-user request is POSTed. None is set at
-    /// first (the request is answered, and nothing is POSTed).
+    /// payload of an approved indie-user request is POSTed (directly, never
+    /// through a proxy from the environment). None is set at first (the
+    /// request is answered, and nothing is POSTed).
     pub fn set_notifier_url(&self, url: impl Into<String>) {
         self.service().notifier_url = Some(url.into());
     }
