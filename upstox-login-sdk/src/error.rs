@@ -56,6 +56,10 @@ pub enum Error {
     /// This machine failed before anything was sent: the OS random source,
     /// TLS set-up, or building the HTTP client.
     Setup(SetupError),
+    /// A call of the `blocking` client was made from inside an async
+    /// runtime (tokio), where blocking the thread would stall the runtime
+    /// or panic. Nothing was sent: use the async [`crate::LoginClient`] there.
+    BlockingInAsyncRuntime,
 }
 
 impl fmt::Display for Error {
@@ -79,6 +83,10 @@ impl fmt::Display for Error {
             }
             Error::InvalidInput(m) => write!(f, "invalid input, nothing was sent: {m}"),
             Error::Setup(e) => write!(f, "{e}; nothing was sent"),
+            Error::BlockingInAsyncRuntime => f.write_str(
+                "a blocking call was made from inside an async runtime, where it would stall \
+                 it; use the async LoginClient there; nothing was sent",
+            ),
         }
     }
 }

@@ -55,6 +55,8 @@
 #![warn(missing_docs)]
 
 mod answer;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod call;
 mod client;
 mod config;
