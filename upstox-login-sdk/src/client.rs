@@ -196,9 +196,11 @@ impl LoginClient {
     /// ..}`. Upstox then asks the account holder (in the Upstox app or on
     /// WhatsApp) and, on approval before
     /// [`authorization_expiry`](crate::IndieTokenRequest::authorization_expiry),
-    /// POSTs the token to the app's notifier webhook: turn that body into a
-    /// session with [`NotifierPayload::parse`](crate::NotifierPayload::parse)
-    /// and [`into_session`](crate::NotifierPayload::into_session).
+    /// POSTs the token to the app's notifier webhook: receive it with
+    /// `webhook::NotifierServer` (feature `loopback`), or turn the body
+    /// your own server receives into a session with
+    /// [`NotifierPayload::parse`](crate::NotifierPayload::parse) and
+    /// [`into_session`](crate::NotifierPayload::into_session).
     ///
     /// Uses the app's client id and secret (not its redirect URI). Fails
     /// with [`Error::InvalidInput`] (nothing sent) for a client id that

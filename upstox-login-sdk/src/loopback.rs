@@ -13,35 +13,28 @@
 //! past 128 being read the oldest is closed, so the
 //! browser's callback still gets through and memory stays bounded.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::{AbortHandle, JoinSet};
 
+use crate::connections::{accept, Readers};
 use crate::error::CallbackError;
 use crate::expiry::format_ist;
+use crate::http1::{self, Limits};
 use crate::terminal::escape;
 use crate::{App, AuthorizationCode, LoginClient, PendingLogin, RedirectUri, Session};
 
-/// The largest request head read from the browser.
-const MAX_HEAD: usize = 16 * 1024;
+/// What is read of a request: its head, at most 16 KiB; a body is never
+/// read. How many connections, and for how long: see `connections.rs`.
+const LIMITS: Limits = Limits {
+    head: 16 * 1024,
+    body: None,
+};
 /// How many ports a listener on port `0` of `localhost` tries, for one
 /// free on both loopback addresses.
 const PICK_ATTEMPTS: usize = 8;
-/// How many connections are read at once. Every connection is accepted at
-/// once; past this many, the oldest one still being read is closed for it.
-/// A browser sends its request as soon as it connects, so a local process
-/// that opens connections and sends nothing, or a byte at a time, cannot
-/// keep it out; and the listener holds at most this many request heads.
-const MAX_CONNECTIONS: usize = 128;
-/// How long one connection may take to send its request.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long an answer to one connection may take to write.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Something the listener saw and did not end on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -341,7 +334,7 @@ impl CallbackServer {
         }
         let path = self.redirect_uri.url().path().to_string();
         // Dropped on return, which closes every connection still being read.
-        let mut readers = Readers::default();
+        let mut readers = Readers::new(LIMITS);
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
         loop {
@@ -350,7 +343,11 @@ impl CallbackServer {
                 // behind new connections.
                 biased;
                 _ = &mut deadline => return Err(LoopbackError::Timeout(timeout)),
-                Some((method, target, mut stream)) = readers.next() => {
+                Some((read, mut stream)) = readers.next() => {
+                    let Ok(http1::Request { method, target, .. }) = read else {
+                        // Not HTTP, or a head over the limit: not a browser.
+                        continue;
+                    };
                     let request_path = target.split(['?', '#']).next().unwrap_or("").to_string();
                     if request_path != path {
                         respond(&mut stream, 404, "Not found", "Nothing here.").await;
@@ -395,99 +392,7 @@ async fn listen(address: SocketAddr) -> Result<TcpListener, LoopbackError> {
         .map_err(|error| LoopbackError::Bind { address, error })
 }
 
-/// A request read: method, target, and the connection to answer on.
-type Request = (String, String, TcpStream);
-
-/// The connections being read, at most [`MAX_CONNECTIONS`], each in its own
-/// task; dropping this closes them all.
-#[derive(Default)]
-struct Readers {
-    tasks: JoinSet<Option<Request>>,
-    /// The tasks in the order their connections came, some finished.
-    order: VecDeque<AbortHandle>,
-}
-
-impl Readers {
-    /// Starts reading a new connection, closing the oldest one still being
-    /// read if there are too many.
-    fn add(&mut self, stream: TcpStream) {
-        self.order.retain(|task| !task.is_finished());
-        if self.order.len() >= MAX_CONNECTIONS {
-            if let Some(oldest) = self.order.pop_front() {
-                oldest.abort();
-            }
-        }
-        let task = self.tasks.spawn(async move {
-            let mut stream = stream;
-            match tokio::time::timeout(READ_TIMEOUT, read_request_line(&mut stream)).await {
-                Ok(Ok(Some((method, target)))) => Some((method, target, stream)),
-                _ => None,
-            }
-        });
-        self.order.push_back(task);
-    }
-
-    /// The next request read; `None` when no connection is being read.
-    async fn next(&mut self) -> Option<Request> {
-        loop {
-            if let Ok(Some(request)) = self.tasks.join_next().await? {
-                return Some(request);
-            }
-        }
-    }
-}
-
-/// Waits for a connection on either listener.
-async fn accept(listener: &TcpListener, also: Option<&TcpListener>) -> std::io::Result<TcpStream> {
-    let (stream, _) = match also {
-        Some(other) => tokio::select! {
-            a = listener.accept() => a?,
-            b = other.accept() => b?,
-        },
-        None => listener.accept().await?,
-    };
-    Ok(stream)
-}
-
-/// Reads the request head, at most [`MAX_HEAD`] bytes, and returns its
-/// method and target.
-async fn read_request_line(stream: &mut TcpStream) -> std::io::Result<Option<(String, String)>> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 2048];
-    loop {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 || head.len() + n > MAX_HEAD {
-            return Ok(None);
-        }
-        // Only the new bytes (and the three before) can complete the end of
-        // the head: a head sent a byte at a time is not searched again
-        // whole for each byte.
-        let from = head.len().saturating_sub(3);
-        head.extend_from_slice(&buf[..n]);
-        let new = &head[from..];
-        if new.windows(4).any(|w| w == b"\r\n\r\n") || new.windows(2).any(|w| w == b"\n\n") {
-            break;
-        }
-    }
-    let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
-    let line = String::from_utf8_lossy(&head[..line_end]);
-    let mut parts = line.trim_end().split(' ');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(method), Some(target), Some(version)) if version.starts_with("HTTP/1.") => {
-            Ok(Some((method.to_string(), target.to_string())))
-        }
-        _ => Ok(None),
-    }
-}
-
 async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
-    let reason = match status {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        _ => "Bad Gateway",
-    };
     let body = format!(
         "<!doctype html><meta charset=utf-8><title>{}</title>\
          <body style=\"font-family:sans-serif;margin:3em\"><h1>{}</h1><p>{}</p></body>\n",
@@ -495,18 +400,12 @@ async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
         html_escape(title),
         html_escape(text)
     );
-    let response = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n\
-         Content-Length: {}\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
-    );
-    // A client that does not read its answer does not hold up the others.
-    let _ = tokio::time::timeout(WRITE_TIMEOUT, async {
-        let _ = stream.write_all(response.as_bytes()).await;
-        let _ = stream.shutdown().await;
-    })
-    .await;
+    let headers = [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Cache-Control", "no-store"),
+        ("Referrer-Policy", "no-referrer"),
+    ];
+    http1::respond(stream, status, &headers, body.as_bytes()).await;
 }
 
 fn html_escape(s: &str) -> String {

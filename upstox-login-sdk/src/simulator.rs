@@ -93,22 +93,20 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 
-use crate::http1::{self, Limits, ReadError};
+use crate::connections::{accept, Readers};
+use crate::http1::{self, Limits, Request};
 use crate::{App, ErrorCode, LoginClient};
 use contract::{Delivery, Service};
 
 /// The user id of the simulated account holder.
 pub const USER_ID: &str = "SIM123";
 
-/// How long a connection may take to send its request.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How many connections are served at once; more wait to be accepted.
-const MAX_CONNECTIONS: usize = 64;
+/// What a request may hold. How many connections are read at once, and
+/// for how long: as for every listener of the crate (`connections.rs`).
 const LIMITS: Limits = Limits {
     head: 16 * 1024,
-    body: 64 * 1024,
+    body: Some(64 * 1024),
 };
 
 /// The operations of the login API.
@@ -295,49 +293,43 @@ impl Simulator {
     }
 }
 
-/// Accepts connections, each served in its own task, at most
-/// [`MAX_CONNECTIONS`] at once.
+/// Accepts connections and answers each request read, in a task of its own.
 async fn serve(listener: TcpListener, service: Arc<Mutex<Service>>, http: reqwest::Client) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut readers = Readers::new(LIMITS);
     loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let Ok((stream, _)) = listener.accept().await else {
-            // Too many files, a reset: not fatal, not retried at once.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            continue;
-        };
-        let (service, http) = (service.clone(), http.clone());
-        tokio::spawn(async move {
-            let _permit = permit;
-            serve_one(stream, &service, &http).await;
-        });
+        tokio::select! {
+            // Requests already read first, so that they never wait behind
+            // new connections.
+            biased;
+            Some((read, stream)) = readers.next() => {
+                tokio::spawn(answer(read, stream, service.clone(), http.clone()));
+            }
+            accepted = accept(&listener, None) => match accepted {
+                Ok(stream) => readers.add(stream),
+                // Too many files, a reset: not fatal, not retried at once.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            },
+        }
     }
 }
 
-/// Reads one request, answers it, and makes the notifier POST it calls for.
-async fn serve_one(mut stream: TcpStream, service: &Mutex<Service>, http: &reqwest::Client) {
+/// Answers one request, and makes the notifier POST it calls for.
+async fn answer(
+    read: Result<Request, http1::ReadError>,
+    mut stream: TcpStream,
+    service: Arc<Mutex<Service>>,
+    http: reqwest::Client,
+) {
     let lock = || service.lock().unwrap_or_else(PoisonError::into_inner);
-    let request =
-        match tokio::time::timeout(READ_TIMEOUT, http1::read_request(&mut stream, LIMITS)).await {
-            Ok(Ok(request)) => request,
-            Ok(Err(error)) => {
-                if let Some(status) = http1::status_for(&error) {
-                    let reason = match error {
-                        ReadError::Malformed(why) => why.to_string(),
-                        ReadError::HeadTooLarge => format!("a head over {} bytes", LIMITS.head),
-                        ReadError::BodyTooLarge => format!("a body over {} bytes", LIMITS.body),
-                        ReadError::Closed => String::new(),
-                    };
-                    lock().problems.push(Problem::Unreadable { reason });
-                    http1::respond(&mut stream, status, &[], b"").await;
-                }
-                return;
-            }
-            // A connection that never sent a whole request.
-            Err(_) => return,
-        };
+    let request = match read {
+        Ok(request) => request,
+        Err(error) => {
+            let reason = error.reason(LIMITS);
+            lock().problems.push(Problem::Unreadable { reason });
+            http1::respond(&mut stream, error.status(), &[], b"").await;
+            return;
+        }
+    };
     let (answer, delivery) = lock().handle(&request);
     let mut headers = Vec::new();
     if !answer.body.is_empty() {
@@ -348,7 +340,7 @@ async fn serve_one(mut stream: TcpStream, service: &Mutex<Service>, http: &reqwe
     }
     http1::respond(&mut stream, answer.status, &headers, &answer.body).await;
     if let Some(delivery) = delivery {
-        deliver(delivery, service, http).await;
+        deliver(delivery, &service, &http).await;
     }
 }
 
