@@ -84,6 +84,7 @@
 //! required on v2) are there to catch a client that drifts from the
 //! contract; the service itself may be more forgiving.
 
+mod checks;
 mod contract;
 
 use std::collections::{HashMap, HashSet, VecDeque};

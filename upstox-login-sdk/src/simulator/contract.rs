@@ -11,14 +11,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+use super::checks::{
+    accepts_json, content_type, params, percent_decode, refuse, required, route, v2_headers,
+    Refusal, DIALOG, INDIE,
+};
 use super::{usual_status, Endpoint, Problem, USER_ID};
 use crate::http1::Request;
 use crate::{App, ErrorCode, State};
 
-const DIALOG: &str = "/v2/login/authorization/dialog";
-const TOKEN: &str = "/v2/login/authorization/token";
-const LOGOUT: &str = "/v2/logout";
-const INDIE: &str = "/v3/login/auth/token/request/";
 /// How long an indie-user request waits for approval (as `authorization_expiry`).
 const APPROVAL_WINDOW: Duration = Duration::from_secs(10 * 60);
 
@@ -61,21 +61,6 @@ pub(super) struct Delivery {
     pub(super) url: String,
     pub(super) payload: Value,
     pub(super) after: Duration,
-}
-
-/// Why a request is refused: answered as Upstox's error envelope.
-struct Refusal {
-    status: u16,
-    code: ErrorCode,
-    reason: String,
-}
-
-fn refuse(code: ErrorCode, reason: impl Into<String>) -> Refusal {
-    Refusal {
-        status: usual_status(&code),
-        code,
-        reason: reason.into(),
-    }
 }
 
 impl Service {
@@ -467,132 +452,6 @@ enum Passed {
     /// This token.
     LoggedOut(String),
     IndieRequest,
-}
-
-/// Which operation a request is for: an unknown path is 404, a known path
-/// with another method 405.
-fn route(request: &Request) -> Result<Endpoint, Refusal> {
-    let path = request.path();
-    let (endpoint, method) = match path {
-        DIALOG => (Endpoint::Authorize, "GET"),
-        TOKEN => (Endpoint::Token, "POST"),
-        LOGOUT => (Endpoint::Logout, "DELETE"),
-        _ if path
-            .strip_prefix(INDIE)
-            .is_some_and(|id| !id.is_empty() && !id.contains('/')) =>
-        {
-            (Endpoint::IndieRequest, "POST")
-        }
-        _ => {
-            return Err(refuse(
-                ErrorCode::NotFound,
-                format!("no such path {path:?} (paths are case-sensitive)"),
-            ))
-        }
-    };
-    if request.method != method {
-        return Err(Refusal {
-            status: 405,
-            code: ErrorCode::NotSupported,
-            reason: format!("{path} takes {method}, not {}", request.method),
-        });
-    }
-    Ok(endpoint)
-}
-
-/// `Api-Version: 2.0` and `Accept: application/json`, as on every v2 call.
-fn v2_headers(request: &Request) -> Result<(), Refusal> {
-    match request.header("api-version") {
-        Some("2.0") if request.header_count("api-version") == 1 => {}
-        Some(_) => {
-            return Err(refuse(
-                ErrorCode::ApiVersionMissing,
-                "Api-Version is not exactly one `2.0`",
-            ))
-        }
-        None => {
-            return Err(refuse(
-                ErrorCode::ApiVersionMissing,
-                "the Api-Version: 2.0 header is missing",
-            ))
-        }
-    }
-    accepts_json(request)
-}
-
-fn accepts_json(request: &Request) -> Result<(), Refusal> {
-    match request.header("accept") {
-        Some(accept) if accept.contains("application/json") => Ok(()),
-        other => Err(Refusal {
-            status: 406,
-            code: ErrorCode::NotSupported,
-            reason: format!("Accept is {other:?}; the answer is application/json"),
-        }),
-    }
-}
-
-fn content_type(request: &Request, expected: &str) -> Result<(), Refusal> {
-    match request.header("content-type") {
-        Some(t)
-            if t.split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case(expected)) =>
-        {
-            Ok(())
-        }
-        other => Err(refuse(
-            ErrorCode::NotSupported,
-            format!("Content-Type is {other:?}, not {expected}"),
-        )),
-    }
-}
-
-/// A query or form, each name at most once and known.
-fn params(encoded: &str, known: &[&str]) -> Result<HashMap<String, String>, Refusal> {
-    let mut out = HashMap::new();
-    for (name, value) in url::form_urlencoded::parse(encoded.as_bytes()) {
-        if !known.contains(&name.as_ref()) {
-            return Err(refuse(
-                ErrorCode::NotSupported,
-                format!("{name:?} is not a field of this call"),
-            ));
-        }
-        if out.insert(name.to_string(), value.into_owned()).is_some() {
-            return Err(refuse(
-                ErrorCode::NotSupported,
-                format!("{name:?} is sent more than once"),
-            ));
-        }
-    }
-    Ok(out)
-}
-
-fn required<'a>(
-    params: &'a HashMap<String, String>,
-    name: &str,
-    code: ErrorCode,
-) -> Result<&'a str, Refusal> {
-    match params.get(name) {
-        Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(refuse(code, format!("{name} is missing or empty"))),
-    }
-}
-
-fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 fn millis(t: SystemTime) -> u128 {
