@@ -66,6 +66,32 @@ pub fn client(base_url: &str) -> LoginClient {
         .expect("client builds")
 }
 
+/// `cargo run -q -p upstox-login-sdk --example NAME --`, from the workspace
+/// root, without the credentials of the environment the tests run in (add
+/// the example's arguments and environment), killed when dropped.
+pub fn example(name: &str) -> tokio::process::Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut command = tokio::process::Command::new(cargo);
+    command
+        .current_dir(root)
+        .args([
+            "run",
+            "-q",
+            "-p",
+            "upstox-login-sdk",
+            "--example",
+            name,
+            "--",
+        ])
+        .env_remove("UPSTOX_CLIENT_ID")
+        .env_remove("UPSTOX_CLIENT_SECRET")
+        .env_remove("UPSTOX_REDIRECT_URI")
+        .env_remove("UPSTOX_BASE_URL")
+        .kill_on_drop(true);
+    command
+}
+
 /// Makes `server` answer Upstox's login dialog as Upstox does once the
 /// person has logged in: a `302` back to the `redirect_uri` it was given,
 /// with [`CODE`] and the `state` it was given.

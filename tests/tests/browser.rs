@@ -55,20 +55,8 @@ async fn token(server: &MockServer, status: u16, body: serde_json::Value) -> htt
 
 /// The `login` example, logging in for real against `base_url`, its
 /// callback listener on a port the system picks.
-fn example(base_url: &str, extra: &[&str]) -> Child {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    Command::new(cargo)
-        .current_dir(root)
-        .args([
-            "run",
-            "-q",
-            "-p",
-            "upstox-login-sdk",
-            "--example",
-            "login",
-            "--",
-        ])
+fn login_example(base_url: &str, extra: &[&str]) -> Child {
+    example("login")
         .args(["--no-browser", "--timeout", "60"])
         .args(extra)
         .env("UPSTOX_CLIENT_ID", CLIENT_ID)
@@ -77,7 +65,6 @@ fn example(base_url: &str, extra: &[&str]) -> Child {
         .env("UPSTOX_BASE_URL", base_url)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .expect("cargo runs the example")
 }
@@ -164,7 +151,7 @@ async fn the_browser_shows_the_login_and_its_expiry_and_the_morning_command_reus
     let saved_arg = saved.to_string_lossy().into_owned();
     let run = run_with_browser(
         &chromium,
-        example(&upstox.base_url(), &["--session", &saved_arg]),
+        login_example(&upstox.base_url(), &["--session", &saved_arg]),
     )
     .await;
     assert!(run.success, "{}\n{}", run.stdout, run.stderr);
@@ -178,7 +165,7 @@ async fn the_browser_shows_the_login_and_its_expiry_and_the_morning_command_reus
     assert_eq!(token.calls_async().await, 1);
 
     // The next morning command finds the session valid: no browser, no call.
-    let again = example(&upstox.base_url(), &["--session", &saved_arg])
+    let again = login_example(&upstox.base_url(), &["--session", &saved_arg])
         .wait_with_output()
         .await
         .expect("runs");
@@ -200,7 +187,7 @@ async fn the_browser_shows_why_a_refused_code_did_not_log_in() {
     }]});
     let upstox = upstox().await;
     let _token = token(&upstox, 401, refusal).await;
-    let run = run_with_browser(&chromium, example(&upstox.base_url(), &[])).await;
+    let run = run_with_browser(&chromium, login_example(&upstox.base_url(), &[])).await;
     assert!(!run.success, "{}", run.stdout);
     assert!(run.dom.contains("Login failed"), "the page: {}", run.dom);
     assert!(run.dom.contains("UDAPI100069"), "the page: {}", run.dom);

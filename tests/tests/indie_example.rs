@@ -3,38 +3,20 @@
 //! against a simulated Upstox this test starts in place of the real one,
 //! which POSTs the approved token to the example's listener.
 
-use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use tokio::process::Command;
 use upstox_login_sdk::simulator::Simulator;
 use upstox_login_tests::*;
 
 /// `cargo run --example indie -- <args>` with `env` (and no credentials
 /// from the environment the tests run in).
 async fn indie(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut command = Command::new(cargo);
+    let mut command = example("indie");
     command
-        .current_dir(root)
-        .args([
-            "run",
-            "-q",
-            "-p",
-            "upstox-login-sdk",
-            "--example",
-            "indie",
-            "--",
-        ])
         .args(args)
-        .env_remove("UPSTOX_CLIENT_ID")
-        .env_remove("UPSTOX_CLIENT_SECRET")
-        .env_remove("UPSTOX_BASE_URL")
         .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
+        .stdin(Stdio::null());
     tokio::time::timeout(Duration::from_secs(300), command.output())
         .await
         .expect("the example ends")
