@@ -117,6 +117,16 @@ fn threads_log_in_against_the_simulator() {
 
 /// Every call, made from inside the runtime it would stall: a typed error,
 /// nothing sent. Building the client there, and dropping it, is fine.
+/// Counts whatever reaches `server` (answered 500): nothing should.
+async fn any_request(server: &MockServer) -> httpmock::Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(500);
+        })
+        .await
+}
+
 async fn every_call_refuses(server: &MockServer) {
     let client = blocking_client(&server.base_url());
     let refused = |result: Result<String, Error>| match result {
@@ -157,12 +167,7 @@ async fn every_call_refuses(server: &MockServer) {
 #[tokio::test]
 async fn a_blocking_call_inside_a_current_thread_runtime_is_a_clear_error() {
     let server = MockServer::start_async().await;
-    let any = server
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(500);
-        })
-        .await;
+    let any = any_request(&server).await;
     every_call_refuses(&server).await;
     any.assert_calls_async(0).await;
 }
@@ -170,12 +175,7 @@ async fn a_blocking_call_inside_a_current_thread_runtime_is_a_clear_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blocking_call_inside_a_multi_thread_runtime_is_a_clear_error() {
     let server = MockServer::start_async().await;
-    let any = server
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(500);
-        })
-        .await;
+    let any = any_request(&server).await;
     every_call_refuses(&server).await;
     // spawn_blocking's threads belong to the runtime too: refused there as well.
     let client = blocking_client(&server.base_url());
