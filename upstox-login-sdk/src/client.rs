@@ -11,9 +11,10 @@ use crate::config::LoginClientBuilder;
 use crate::error::{Error, SetupError};
 use crate::generated::{self, types};
 use crate::indie::{IndieTokenOptions, IndieTokenRequest};
+use crate::logout::LogoutOutcome;
 use crate::operation::Operation;
 use crate::redact::Redactor;
-use crate::session::{LogoutOutcome, Session};
+use crate::session::Session;
 use crate::{
     authorization_url, AccessToken, App, AuthorizationCode, PendingLogin, RedirectUri, State,
 };

@@ -21,10 +21,10 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::envelope::{ApiErrorEntry, ErrorCode};
+use crate::ids::InvalidRedirectUri;
 use crate::indie::NotifierError;
 use crate::login::CallbackError;
 use crate::operation::Operation;
-use crate::secret::InvalidRedirectUri;
 use crate::store::StoreError;
 use crate::RedirectUri;
 

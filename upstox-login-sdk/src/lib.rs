@@ -71,8 +71,10 @@ pub mod expiry;
 mod hooks;
 #[cfg(any(feature = "loopback", feature = "simulator"))]
 mod http1;
+mod ids;
 mod indie;
 mod login;
+mod logout;
 #[cfg(feature = "loopback")]
 #[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
 pub mod loopback;
@@ -124,8 +126,10 @@ pub use error::{
     TransportError, Waiting,
 };
 pub use hooks::BodyOverCap;
+pub use ids::{ClientId, InvalidRedirectUri, RedirectUri};
 pub use indie::{IndieTokenOptions, IndieTokenRequest, NotifierError, NotifierPayload};
 pub use login::{authorization_url, parse_callback, App, CallbackError, PendingLogin};
+pub use logout::LogoutOutcome;
 pub use operation::Operation;
 /// The `reqwest` this crate is built on, for
 /// [`LoginClientBuilder::http_client_builder`] and
@@ -133,9 +137,6 @@ pub use operation::Operation;
 /// without a version to keep in step. A new major version of reqwest is a
 /// new major version of this crate.
 pub use reqwest;
-pub use secret::{
-    AccessToken, AuthorizationCode, ClientId, ClientSecret, ExtendedToken, InvalidRedirectUri,
-    RedirectUri, RefreshToken,
-};
-pub use session::{LogoutOutcome, Session};
+pub use secret::{AccessToken, AuthorizationCode, ClientSecret, ExtendedToken, RefreshToken};
+pub use session::Session;
 pub use state::State;
