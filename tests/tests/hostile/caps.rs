@@ -19,7 +19,7 @@ async fn content_length_over_the_default_cap_is_refused_without_reading() {
     })
     .await;
     let started = Instant::now();
-    let result = Op::Token.call(&client(&server.base_url())).await;
+    let result = Op::Token.call(&client(server.base_url())).await;
     expect_too_large(result, 200, 1024 * 1024);
     assert!(
         started.elapsed() < Duration::from_secs(3),
@@ -58,7 +58,7 @@ async fn chunked_server(status_line: &'static str, total: usize) -> RawServer {
 async fn chunked_body_over_the_default_cap_is_refused() {
     let server = chunked_server("200 OK", 1024 * 1024 + 1).await;
     expect_too_large(
-        Op::Token.call(&client(&server.base_url())).await,
+        Op::Token.call(&client(server.base_url())).await,
         200,
         1024 * 1024,
     );
@@ -71,7 +71,7 @@ async fn chunked_body_at_the_default_cap_is_read() {
     // not BodyTooLarge.
     let server = chunked_server("200 OK", 1024 * 1024).await;
     let e = expect_invalid(
-        Op::Logout.call(&client(&server.base_url())).await,
+        Op::Logout.call(&client(server.base_url())).await,
         200,
         Op::Logout,
     );
@@ -105,7 +105,7 @@ async fn custom_cap_with_content_length_refuses_one_byte_over_and_reads_the_cap(
 async fn custom_cap_with_a_chunked_error_body_is_refused() {
     let server = chunked_server("400 Bad Request", 65).await;
     expect_too_large(
-        Op::Indie.call(&capped_client(&server.base_url(), 64)).await,
+        Op::Indie.call(&capped_client(server.base_url(), 64)).await,
         400,
         64,
     );

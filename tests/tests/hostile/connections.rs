@@ -10,7 +10,7 @@ async fn a_server_that_never_answers_times_out() {
         sock.drain().await; // holds the connection until the client leaves
     })
     .await;
-    let client = short_timeout_client(&server.base_url(), Duration::from_millis(300));
+    let client = short_timeout_client(server.base_url(), Duration::from_millis(300));
     let started = Instant::now();
     expect_timeout(Op::Token.call(&client).await, "never answers");
     let elapsed = started.elapsed();
@@ -34,7 +34,7 @@ async fn a_server_that_stalls_mid_body_times_out() {
         sock.drain().await;
     })
     .await;
-    let client = short_timeout_client(&server.base_url(), Duration::from_millis(300));
+    let client = short_timeout_client(server.base_url(), Duration::from_millis(300));
     expect_timeout(Op::Logout.call(&client).await, "stalls mid-body");
     assert_eq!(server.finish().await, 1);
 }
@@ -66,7 +66,7 @@ async fn a_slow_byte_by_byte_answer_within_the_timeout_is_decoded() {
         Duration::from_millis(4),
     )
     .await;
-    let client = short_timeout_client(&server.base_url(), Duration::from_secs(10));
+    let client = short_timeout_client(server.base_url(), Duration::from_secs(10));
     let out = Op::Token.call(&client).await.expect("slow but complete");
     let Outcome::Session(session) = out else {
         panic!("{out:?}")
@@ -83,7 +83,7 @@ async fn a_slow_byte_by_byte_answer_past_the_timeout_times_out() {
         Duration::from_millis(20),
     )
     .await;
-    let client = short_timeout_client(&server.base_url(), Duration::from_millis(400));
+    let client = short_timeout_client(server.base_url(), Duration::from_millis(400));
     let started = Instant::now();
     expect_timeout(Op::Token.call(&client).await, "byte by byte");
     assert!(
@@ -110,7 +110,7 @@ async fn connection_reset_mid_body_is_a_transport_error() {
     })
     .await;
     expect_transport(
-        Op::Token.call(&client(&server.base_url())).await,
+        Op::Token.call(&client(server.base_url())).await,
         "reset mid-body",
     );
     assert_eq!(server.finish().await, 1);
@@ -123,7 +123,7 @@ async fn connection_reset_before_any_answer_is_a_transport_error_and_not_retried
         let _ = sock.set_zero_linger();
     })
     .await;
-    expect_transport(Op::Token.call(&client(&server.base_url())).await, "reset");
+    expect_transport(Op::Token.call(&client(server.base_url())).await, "reset");
     assert_eq!(server.stop().await, 1, "a single-use code is sent once");
 }
 
@@ -134,7 +134,7 @@ async fn connection_closed_without_an_answer_is_a_transport_error_and_not_retrie
         let _ = sock.shutdown().await;
     })
     .await;
-    expect_transport(Op::Token.call(&client(&server.base_url())).await, "closed");
+    expect_transport(Op::Token.call(&client(server.base_url())).await, "closed");
     assert_eq!(server.stop().await, 1, "a single-use code is sent once");
 }
 
@@ -158,7 +158,7 @@ async fn connection_refused_is_a_transport_connect_error() {
 /// transport error: the framing is broken.
 async fn broken_framing(headers: &[(&str, &str)], body: &[u8], what: &str) {
     let server = RawServer::reply(response("200 OK", headers, body)).await;
-    expect_transport(Op::Logout.call(&client(&server.base_url())).await, what);
+    expect_transport(Op::Logout.call(&client(server.base_url())).await, what);
     assert_eq!(server.finish().await, 1);
 }
 
@@ -202,7 +202,7 @@ async fn a_response_that_is_not_http_is_a_transport_error() {
     ] {
         let server = RawServer::reply(garbage.to_vec()).await;
         expect_transport(
-            Op::Token.call(&client(&server.base_url())).await,
+            Op::Token.call(&client(server.base_url())).await,
             &String::from_utf8_lossy(garbage),
         );
         assert_eq!(server.finish().await, 1);
@@ -214,9 +214,6 @@ async fn too_many_headers_are_a_transport_error() {
     let names: Vec<String> = (0..200).map(|i| format!("x-junk-{i}")).collect();
     let headers: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
     let server = RawServer::reply(response("200 OK", &headers, b"{}")).await;
-    expect_transport(
-        Op::Logout.call(&client(&server.base_url())).await,
-        "headers",
-    );
+    expect_transport(Op::Logout.call(&client(server.base_url())).await, "headers");
     assert_eq!(server.finish().await, 1);
 }

@@ -113,7 +113,7 @@ async fn content_type_header_that_is_not_utf8_is_kept_lossily() {
     response.extend_from_slice(b"denied");
     let server = RawServer::reply(response).await;
     let e = expect_api(
-        Op::Logout.call(&client(&server.base_url())).await,
+        Op::Logout.call(&client(server.base_url())).await,
         403,
         Op::Logout,
     );
