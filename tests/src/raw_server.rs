@@ -292,6 +292,8 @@ pub struct Request {
     pub method: String,
     /// The request target as sent (path and query).
     pub target: String,
+    /// The minor HTTP/1 version (`1` for HTTP/1.1).
+    pub version: u8,
     /// Every header once per time it was sent, names lower-cased, values as
     /// sent, sorted: a set that still shows a header sent twice.
     pub headers: Vec<(String, String)>,
@@ -321,6 +323,7 @@ impl Request {
         Some(Request {
             method: request.method?.to_string(),
             target: request.path?.to_string(),
+            version: request.version?,
             headers: all,
             body: bytes[head..].to_vec(),
         })

@@ -40,10 +40,10 @@ async fn the_token_exchange_sends_exactly_these_headers_and_fields() {
             .await
             .expect("exchange succeeds");
         let (sent, host) = the_request(server).await;
-        let length = sent.body.len().to_string();
+        let length = token_form_fields(refresh).join("&").len().to_string();
         assert_eq!(
-            (sent.method.as_str(), sent.target.as_str()),
-            ("POST", "/v2/login/authorization/token")
+            (sent.method.as_str(), sent.target.as_str(), sent.version),
+            ("POST", "/v2/login/authorization/token", 1)
         );
         assert_eq!(
             sent.headers,
@@ -74,8 +74,8 @@ async fn the_logout_sends_exactly_these_headers_and_no_body() {
         .expect("logout succeeds");
     let (sent, host) = the_request(server).await;
     assert_eq!(
-        (sent.method.as_str(), sent.target.as_str()),
-        ("DELETE", "/v2/logout")
+        (sent.method.as_str(), sent.target.as_str(), sent.version),
+        ("DELETE", "/v2/logout", 1)
     );
     let bearer = format!("Bearer {ACCESS_TOKEN}");
     assert_eq!(
@@ -113,11 +113,16 @@ async fn the_indie_request_sends_exactly_these_headers_and_fields() {
             .request_indie_token(&app(), otp)
             .await
             .expect("indie request succeeds");
+        // The fields as a set (a JSON object), each value exactly.
+        let mut expected = serde_json::json!({"client_secret": CLIENT_SECRET});
+        if let Some(flag) = flag {
+            expected["otp_verification_disabled"] = flag.into();
+        }
         let (sent, host) = the_request(server).await;
-        let length = sent.body.len().to_string();
+        let length = expected.to_string().len().to_string();
         assert_eq!(
-            (sent.method.as_str(), sent.target.as_str()),
-            ("POST", "/v3/login/auth/token/request/a1b2-c3%20d4")
+            (sent.method.as_str(), sent.target.as_str(), sent.version),
+            ("POST", "/v3/login/auth/token/request/a1b2-c3%20d4", 1)
         );
         assert_eq!(
             sent.headers,
@@ -130,11 +135,6 @@ async fn the_indie_request_sends_exactly_these_headers_and_fields() {
             ]),
             "{flag:?}"
         );
-        // The fields as a set (a JSON object), each value exactly.
-        let mut expected = serde_json::json!({"client_secret": CLIENT_SECRET});
-        if let Some(flag) = flag {
-            expected["otp_verification_disabled"] = flag.into();
-        }
         let body: serde_json::Value = serde_json::from_slice(&sent.body).expect("a JSON body");
         assert_eq!(body, expected, "{flag:?}");
     }
