@@ -119,6 +119,25 @@ impl RawServer {
         self.received.lock().expect("not poisoned").clone()
     }
 
+    /// How many connections it accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    /// The first request it received, once one came within `within`.
+    pub async fn wait_for_request(&self, within: Duration) -> Option<Vec<u8>> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(first) = self.received().into_iter().next() {
+                return Some(first);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Waits for the server to stop by itself, checks that no handler
     /// panicked, and says how many connections it accepted.
     pub async fn finish(mut self) -> usize {
@@ -238,13 +257,14 @@ pub fn response(status_line: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec
     out
 }
 
-/// Reads one request (head and `Content-Length` body), or until the peer
-/// stops sending, and returns what was read.
+/// Reads one message (a request, or a response when reading as a client:
+/// head and `Content-Length` body), or until the peer stops sending, and
+/// returns what was read.
 pub async fn read_request(sock: &mut TcpStream) -> Vec<u8> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
-        if let Some(len) = complete_request_len(&buf) {
+        if let Some(len) = whole_message_len(&buf) {
             if buf.len() >= len {
                 return buf;
             }
@@ -256,22 +276,33 @@ pub async fn read_request(sock: &mut TcpStream) -> Vec<u8> {
     }
 }
 
-/// The length of the request whose head `buf` starts with, once the head is
-/// whole: the head and its `Content-Length`.
-fn complete_request_len(buf: &[u8]) -> Option<usize> {
+/// The length of the message whose head `buf` starts with, once the head
+/// is whole: the head and its `Content-Length`.
+fn whole_message_len(buf: &[u8]) -> Option<usize> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut request = httparse::Request::new(&mut headers);
-    let httparse::Status::Complete(head) = request.parse(buf).ok()? else {
-        return None;
+    let (head, headers) = match request.parse(buf) {
+        Ok(httparse::Status::Complete(head)) => (head, request.headers),
+        _ => {
+            let mut headers = [httparse::EMPTY_HEADER; 64];
+            let mut response = httparse::Response::new(&mut headers);
+            let httparse::Status::Complete(head) = response.parse(buf).ok()? else {
+                return None;
+            };
+            return Some(head + content_length(response.headers));
+        }
     };
-    let body = request
-        .headers
+    Some(head + content_length(headers))
+}
+
+/// The `Content-Length` among `headers`, 0 if none.
+fn content_length(headers: &[httparse::Header<'_>]) -> usize {
+    headers
         .iter()
         .find(|h| h.name.eq_ignore_ascii_case("content-length"))
         .and_then(|h| std::str::from_utf8(h.value).ok())
         .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    Some(head + body)
+        .unwrap_or(0)
 }
 
 /// Waits until the peer closes (bounded by the caller's deadline).
