@@ -1,5 +1,8 @@
-//! Shared fixtures for the integration tests: the contract's payloads, an
-//! app with odd characters in every field, and clients pointed at mocks.
+//! Shared fixtures for the integration tests: the contract's payloads (the
+//! token answer in [`token_response`], served by [`token_endpoint`]), an app
+//! with odd characters in every field, clients pointed at mocks, the token
+//! form as a set of fields, the three calls ([`op::Op`]) and the one raw
+//! server ([`raw_server::RawServer`]) for what a mock cannot answer or see.
 
 #![warn(missing_docs)]
 
