@@ -84,6 +84,7 @@ mod session;
 #[cfg_attr(docsrs, doc(cfg(feature = "simulator")))]
 pub mod simulator;
 mod state;
+#[cfg(unix)]
 pub mod store;
 pub mod terminal;
 #[cfg(feature = "loopback")]
