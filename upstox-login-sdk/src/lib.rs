@@ -85,6 +85,7 @@ mod session;
 pub mod simulator;
 mod state;
 #[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub mod store;
 pub mod terminal;
 #[cfg(feature = "loopback")]
