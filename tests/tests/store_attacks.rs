@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use httpmock::prelude::*;
 use serde_json::json;
-use upstox_login_sdk::store::{SessionFile, StoreErrorKind};
+use upstox_login_sdk::store::{SessionFile, StoreErrorKind, MAX_FILE_BYTES};
 use upstox_login_sdk::{AuthorizationCode, Session};
 use upstox_login_tests::*;
 
@@ -310,6 +310,7 @@ fn a_file_of_another_user_or_readable_by_others_is_refused_by_load() {
         }
     );
     assert!(!err.to_string().contains("5138"), "{err}");
+    assert!(err.to_string().contains("remove it"), "{err}");
 
     // The same claim in a file of the user's own: refused for what it says.
     let own_forged = mine.join("forged.json");
@@ -429,7 +430,7 @@ fn saver_until_killed() {
         return;
     };
     let big: Vec<u32> = (0..200_000).collect();
-    let session = session_with(json!({"padding": big}));
+    let session = session_with(json!({"extra": {"padding": big}}));
     let file = SessionFile::new(path);
     loop {
         let _ = file.save(&session);
@@ -503,4 +504,17 @@ async fn a_300_kb_token_answer_round_trips() {
     let size = fs::metadata(file.path()).expect("file").len() as usize;
     assert!(size < sent + 4096, "{size} bytes for a {sent}-byte answer");
     assert_eq!(file.load().expect("loads"), Some(session));
+
+    // What would not fit the limit `load` reads is refused by `save`, and
+    // the saved file is left as it was.
+    let before = fs::read(file.path()).expect("bytes");
+    let huge = session_with(json!({"extra": {"padding": "p".repeat(MAX_FILE_BYTES as usize)}}));
+    assert!(matches!(
+        kind_of(file.save(&huge)),
+        StoreErrorKind::TooLarge {
+            limit: MAX_FILE_BYTES,
+            ..
+        }
+    ));
+    assert_eq!(fs::read(file.path()).expect("bytes"), before);
 }

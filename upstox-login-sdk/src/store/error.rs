@@ -100,6 +100,11 @@ impl fmt::Display for StoreError {
                 "{path}: refusing to use it, as other users can change or read {}; fix: `{fix}`",
                 at.display()
             ),
+            StoreErrorKind::ForeignOwner { path: at, owner } if *at == self.path => write!(
+                f,
+                "{path} belongs to another user (uid {owner}); refusing to read it: \
+                 remove it and log in again"
+            ),
             StoreErrorKind::ForeignOwner { path: at, owner } => write!(
                 f,
                 "{path}: refusing to use it, as {} belongs to another user (uid {owner}); \
