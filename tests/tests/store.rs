@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use httpmock::prelude::*;
 use serde_json::json;
-use upstox_login_sdk::store::{SessionFile, StoreErrorKind, FORMAT_VERSION};
+use upstox_login_sdk::store::{SessionFile, StoreErrorKind, FORMAT_VERSION, MAX_FILE_BYTES};
 use upstox_login_sdk::{AuthorizationCode, Session};
 use upstox_login_tests::*;
 
@@ -27,11 +27,12 @@ async fn session(user: &str) -> Session {
         .expect("a session")
 }
 
-/// A fresh folder of this test's own.
+/// A fresh folder of this test's own, mode 0700.
 fn folder(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("upstox-store-{}-{name}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("a folder");
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).expect("chmod 700");
     dir
 }
 
@@ -197,7 +198,11 @@ async fn a_missing_folder_is_a_clear_error() {
 #[tokio::test]
 async fn a_read_only_place_is_a_clear_error() {
     let file = SessionFile::new("/sys/upstox-session.json");
-    assert_eq!(kind_of(file.check()), StoreErrorKind::ReadOnly);
+    let err = file.check().expect_err("refused");
+    assert_eq!(err.kind(), &StoreErrorKind::ReadOnly);
+    // The cause is given by `source()`, and not repeated in the text.
+    let source = std::error::Error::source(&err).expect("the I/O error");
+    assert!(!err.to_string().contains(&source.to_string()), "{err}");
     assert_eq!(
         kind_of(file.save(&session("AB1234").await)),
         StoreErrorKind::ReadOnly
@@ -239,7 +244,7 @@ async fn truncated_hostile_or_foreign_files_are_refused_without_quoting_them() {
     fs::write(&path, json!({"access_token": ACCESS_TOKEN}).to_string()).expect("write");
     assert!(matches!(kind_of(file.load()), StoreErrorKind::Corrupt(_)));
 
-    fs::write(&path, vec![b' '; 2 * 1024 * 1024]).expect("write");
+    fs::write(&path, vec![b' '; MAX_FILE_BYTES as usize + 1]).expect("write");
     assert!(matches!(kind_of(file.load()), StoreErrorKind::Corrupt(_)));
 }
 

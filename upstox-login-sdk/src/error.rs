@@ -25,6 +25,7 @@ use crate::ids::InvalidRedirectUri;
 use crate::indie::NotifierError;
 use crate::login::CallbackError;
 use crate::operation::Operation;
+#[cfg(unix)]
 use crate::store::StoreError;
 use crate::RedirectUri;
 
@@ -72,6 +73,7 @@ pub enum Error {
     /// A notifier payload was refused.
     Notifier(NotifierError),
     /// The session file could not be kept or loaded.
+    #[cfg(unix)]
     Store(StoreError),
     /// The redirect URI is not on this machine (`127.0.0.0/8`, `localhost`,
     /// `[::1]`), so a listener here cannot receive the callback.
@@ -154,6 +156,7 @@ impl fmt::Display for Error {
             ),
             Error::Callback(e) => e.fmt(f),
             Error::Notifier(e) => e.fmt(f),
+            #[cfg(unix)]
             Error::Store(e) => e.fmt(f),
             Error::NotLoopback(uri) => write!(
                 f,
@@ -226,6 +229,7 @@ impl std::error::Error for Error {
         match self {
             Error::Transport(e) | Error::Timeout(e) => std::error::Error::source(e),
             Error::Setup(e) => std::error::Error::source(e),
+            #[cfg(unix)]
             Error::Store(e) => std::error::Error::source(e),
             Error::Listen { source, .. } => Some(source),
             _ => None,
@@ -251,6 +255,7 @@ impl From<NotifierError> for Error {
     }
 }
 
+#[cfg(unix)]
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         Error::Store(e)

@@ -111,6 +111,8 @@ mod session;
 #[cfg_attr(docsrs, doc(cfg(feature = "simulator")))]
 pub mod simulator;
 mod state;
+#[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub mod store;
 pub mod terminal;
 #[cfg(feature = "loopback")]

@@ -279,7 +279,34 @@ impl Session {
     pub fn is_expired(&self) -> bool {
         self.is_expired_at(SystemTime::now())
     }
+
+    /// Whether Upstox could have issued this session, as seen at `now`: a
+    /// non-empty access token without control characters, issued no later
+    /// than `now` (give or take [`CLOCK_SKEW`]), and expiring no later than
+    /// the 03:30 IST after its issue. What a saved file says is checked
+    /// against this before it is believed (and before it is saved).
+    pub(crate) fn check_plausible(&self, now: SystemTime) -> Result<(), &'static str> {
+        let token = self.access_token.secret();
+        if token.is_empty() {
+            return Err("an empty access token");
+        }
+        if token.chars().any(char::is_control) {
+            return Err("control characters in the access token");
+        }
+        let latest_issue = now.checked_add(CLOCK_SKEW).unwrap_or(now);
+        if self.issued_at > latest_issue {
+            return Err("issued in the future");
+        }
+        if self.expires_at > crate::expiry::expires_at(self.issued_at) {
+            return Err("valid past the 03:30 IST after its issue");
+        }
+        Ok(())
+    }
 }
+
+/// How far ahead of this machine's clock a session's issue time may be
+/// (the machine that received it may have had a clock a little ahead).
+pub(crate) const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// Instants as whole milliseconds since the Unix epoch, as Upstox writes them.
 mod epoch_millis {
@@ -357,6 +384,63 @@ mod tests {
             debug.contains(r#"extra_fields: ["echo", "note"]"#),
             "{debug}"
         );
+    }
+
+    fn with(session: &Session, field: &str, value: serde_json::Value) -> Session {
+        let mut json = serde_json::to_value(session).expect("JSON");
+        json[field] = value;
+        serde_json::from_value(json).expect("a session")
+    }
+
+    fn millis(t: SystemTime) -> u64 {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .expect("after the epoch")
+            .as_millis() as u64
+    }
+
+    #[test]
+    fn a_session_is_plausible_only_as_upstox_could_issue_it() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let fresh = session(now);
+        assert_eq!(fresh.check_plausible(now), Ok(()));
+        // An old session is expired, not implausible.
+        assert_eq!(
+            fresh.check_plausible(now + Duration::from_secs(86_400 * 30)),
+            Ok(())
+        );
+        for bad in ["", "a\nb", "tab\there", "nul\u{0}", "del\u{7f}"] {
+            let s = with(&fresh, "access_token", serde_json::json!(bad));
+            assert!(s.check_plausible(now).is_err(), "{bad:?}");
+        }
+        // Issued within the skew is fine; beyond it is not.
+        let ahead = with(
+            &fresh,
+            "issued_at",
+            serde_json::json!(millis(now + CLOCK_SKEW)),
+        );
+        let ahead = with(
+            &ahead,
+            "expires_at",
+            serde_json::json!(millis(now + CLOCK_SKEW)),
+        );
+        assert_eq!(ahead.check_plausible(now), Ok(()));
+        let future = with(
+            &ahead,
+            "issued_at",
+            serde_json::json!(millis(now + CLOCK_SKEW) + 1),
+        );
+        assert_eq!(future.check_plausible(now), Err("issued in the future"));
+        // Expiring at the 03:30 IST after issue is fine; a millisecond later is not.
+        let edge = millis(crate::expiry::expires_at(now));
+        let at_edge = with(&fresh, "expires_at", serde_json::json!(edge));
+        assert_eq!(at_edge.check_plausible(now), Ok(()));
+        let past = with(&fresh, "expires_at", serde_json::json!(edge + 1));
+        assert!(past.check_plausible(now).is_err());
+        // The year 5138 and the year three million.
+        for ms in [99_999_999_999_999u64, 94_670_000_000_000_000] {
+            let far = with(&fresh, "expires_at", serde_json::json!(ms));
+            assert!(far.check_plausible(now).is_err(), "{ms}");
+        }
     }
 
     #[test]
