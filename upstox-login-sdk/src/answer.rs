@@ -34,6 +34,12 @@ impl Success for types::LogoutResponse {
     }
 }
 
+impl Success for types::ProfileResponse {
+    fn plainly_success(&self) -> bool {
+        self.status.as_deref() != Some("error") && self.data.is_some()
+    }
+}
+
 impl Success for types::IndieUserInitTokenResponse {
     fn plainly_success(&self) -> bool {
         self.status.as_deref() != Some("error") && self.data.is_some()

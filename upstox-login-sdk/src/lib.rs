@@ -76,6 +76,7 @@ mod login;
 #[cfg(feature = "loopback")]
 #[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
 pub mod loopback;
+mod profile;
 mod proxy;
 mod redact;
 mod secret;
@@ -86,6 +87,8 @@ pub mod simulator;
 mod state;
 pub mod store;
 pub mod terminal;
+#[cfg(feature = "loopback")]
+mod verify;
 #[cfg(feature = "loopback")]
 #[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
 pub mod webhook;
@@ -122,6 +125,7 @@ pub use error::{ApiError, CallbackError, Error};
 pub use hooks::BodyOverCap;
 pub use indie::{IndieTokenOptions, IndieTokenRequest, NotifierError, NotifierPayload};
 pub use login::{authorization_url, parse_callback, App, PendingLogin};
+pub use profile::Profile;
 /// The `reqwest` this crate is built on, for
 /// [`LoginClientBuilder::http_client_builder`] and
 /// [`LoginClientBuilder::build_with_http_client`] (a proxy, root certificates)
@@ -134,3 +138,6 @@ pub use secret::{
 };
 pub use session::{LogoutOutcome, Session};
 pub use state::State;
+#[cfg(feature = "loopback")]
+#[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
+pub use verify::{NotifierVerifier, PayloadRefused, VERIFY_TIMEOUT};
