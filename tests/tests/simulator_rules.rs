@@ -63,6 +63,10 @@ async fn raw_http(sim: &Simulator, head: &str, body: &[u8]) -> (u16, Option<Stri
     (status, code)
 }
 
+/// A refused exchange: what is wrong, its headers, what is added to the
+/// form, and the status and code it gets.
+type Refusal<'a> = (&'a str, Vec<(&'a str, &'a str)>, String, (u16, &'a str));
+
 fn chunked(body: &str) -> Vec<u8> {
     format!("{:x}\r\n{body}\r\n0\r\n\r\n", body.len()).into_bytes()
 }
@@ -129,7 +133,7 @@ async fn a_code_first_sent_in_a_refused_exchange_is_spent() {
     let drop_header = |name: &str| -> Vec<(&str, &str)> {
         v2.iter().copied().filter(|(n, _)| *n != name).collect()
     };
-    let refusals: Vec<(&str, Vec<(&str, &str)>, String, (u16, &str))> = vec![
+    let refusals: Vec<Refusal> = vec![
         (
             "no Api-Version",
             drop_header("api-version"),

@@ -33,6 +33,9 @@ fn parse(v: &Value) -> NotifierPayload {
     NotifierPayload::parse(v.to_string().as_bytes()).expect("parses")
 }
 
+/// A case: what it is, the payload, and the refusal it must get.
+type Case = (&'static str, Value, fn(&PayloadRefused) -> bool);
+
 fn verifier(client: &LoginClient) -> NotifierVerifier {
     NotifierVerifier::new(client.clone(), ClientId::new(CLIENT_ID))
 }
@@ -56,7 +59,7 @@ async fn a_payload_that_fails_its_own_checks_makes_no_call() {
         p
     };
     let year_5870 = "123456789012345";
-    let cases: Vec<(&str, Value, fn(&PayloadRefused) -> bool)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "another client id",
             with("client_id", json!("someone-else")),
