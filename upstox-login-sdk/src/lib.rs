@@ -9,7 +9,9 @@
 //!    and gives the single-use [`AuthorizationCode`];
 //! 3. [`LoginClient::exchange_code`] trades it for a [`Session`], which knows
 //!    when it expires;
-//! 4. [`LoginClient::logout`] revokes a token.
+//! 4. [`LoginClient::logout`] revokes a token;
+//! 5. [`LoginClient::profile`] checks one: whose it is, and whether it is
+//!    still live (`GET /v2/user/profile`, the one call outside login).
 //!
 //! [`loopback::CallbackServer`] receives the redirect on this machine and
 //! tells the browser the outcome; [`store::SessionFile`] keeps the session

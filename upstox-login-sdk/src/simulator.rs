@@ -163,6 +163,7 @@
 //! # fn main() {}
 //! ```
 
+mod accounts;
 mod checks;
 mod contract;
 
@@ -188,7 +189,7 @@ const LIMITS: Limits = Limits {
     body: Some(64 * 1024),
 };
 
-/// The operations of the login API.
+/// The operations of the login API, and the profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Endpoint {

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+use super::accounts::{account, Code, Issued};
 use super::checks::{
     accepts_json, bearer, content_type, not_chunked, params, percent_decode, refuse, required,
     route, v2_headers, Refusal, DIALOG, INDIE,
@@ -51,19 +52,6 @@ pub(super) struct Service {
     pub(super) now: Option<SystemTime>,
     /// For values when the random source fails: unique, if guessable.
     pub(super) counter: u64,
-}
-
-/// A code handed out: whether it is spent, and the redirect URI of the
-/// login that made it (the exchange must send the same, byte for byte).
-pub(super) struct Code {
-    spent: bool,
-    redirect_uri: String,
-}
-
-/// An access token handed out: whose, and until when.
-pub(super) struct Issued {
-    user_id: String,
-    expires_at: SystemTime,
 }
 
 /// An HTTP answer.
@@ -558,29 +546,6 @@ enum Passed {
     IndieRequest,
     /// The profile of this account.
     Profile(String),
-}
-
-/// What Upstox says of an account, in the token answer and the profile.
-fn account(user_id: &str) -> Value {
-    let (email, name) = if user_id == USER_ID {
-        (
-            "simulated@example.com".to_string(),
-            "Simulated Trader".to_string(),
-        )
-    } else {
-        (
-            format!("{}@example.com", user_id.to_ascii_lowercase()),
-            format!("Simulated Trader {user_id}"),
-        )
-    };
-    json!({
-        "email": email,
-        "exchanges": ["NSE", "NFO", "BSE", "CDS", "BFO", "BCD"],
-        "products": ["D", "CO", "I"], "broker": "UPSTOX", "user_id": user_id,
-        "user_name": name,
-        "order_types": ["MARKET", "LIMIT", "SL", "SL-M"],
-        "user_type": "individual", "poa": false, "ddpi": false, "is_active": true
-    })
 }
 
 fn millis(t: SystemTime) -> u128 {
