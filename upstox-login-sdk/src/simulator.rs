@@ -286,8 +286,6 @@ pub fn usual_status(code: &ErrorCode) -> u16 {
 pub struct Simulator {
     base_url: String,
     service: Arc<Mutex<Service>>,
-    /// The browser's client of [`Simulator::complete_in_browser`].
-    http: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -324,11 +322,10 @@ impl Simulator {
             })
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         let service = Arc::new(Mutex::new(Service::new(app.clone())));
-        let server = tokio::spawn(serve(listener, service.clone(), http.clone()));
+        let server = tokio::spawn(serve(listener, service.clone(), http));
         Ok(Self {
             base_url,
             service,
-            http,
             server,
         })
     }
@@ -384,10 +381,20 @@ impl Simulator {
     /// when nothing answered the callback.
     pub async fn complete_in_browser(&self, authorization_url: &url::Url) -> Result<(), Problem> {
         let callback = self.log_in(authorization_url)?;
-        let reason = match self.http.get(callback.as_str()).send().await {
-            Ok(_) => return Ok(()),
-            // The URL holds the code: never shown.
-            Err(e) => e.without_url().to_string(),
+        // The SDK's settings (no redirect followed, timeouts) and, as for
+        // the simulator's loopback base URL, no proxy from the environment.
+        // The callback URL holds the code: never shown.
+        let browser = LoginClient::builder()
+            .base_url(self.base_url.as_str())
+            .http_client_builder()
+            .map_err(|e| e.to_string())
+            .and_then(|b| b.build().map_err(|e| e.without_url().to_string()));
+        let reason = match browser {
+            Ok(browser) => match browser.get(callback.as_str()).send().await {
+                Ok(_) => return Ok(()),
+                Err(e) => e.without_url().to_string(),
+            },
+            Err(reason) => reason,
         };
         let mut redirect_uri = callback;
         redirect_uri.set_query(None);
