@@ -49,6 +49,16 @@ impl Success for types::LogoutResponse {
     }
 }
 
+impl Success for types::ProfileResponse {
+    fn says_error(&self) -> bool {
+        is_error_status(self.status.as_deref())
+    }
+
+    fn plainly_success(&self) -> bool {
+        self.data.is_some()
+    }
+}
+
 impl Success for types::IndieUserInitTokenResponse {
     fn says_error(&self) -> bool {
         is_error_status(self.status.as_deref())

@@ -83,7 +83,7 @@ impl LoginClient {
     }
 
     /// A client of the generated code for one facade call of `operation`.
-    fn call(&self, operation: Operation) -> generated::Client {
+    pub(crate) fn call(&self, operation: Operation) -> generated::Client {
         generated::Client::new_with_client(
             &self.base,
             self.http.clone(),

@@ -30,8 +30,11 @@ pub enum ErrorCode {
     RedirectUriMismatch,
     /// `UDAPI100069`: wrong client id, client secret or code.
     InvalidCodeOrCredentials,
-    /// `UDAPI100050`: invalid token (expired or revoked).
+    /// `UDAPI100050`: invalid token (expired, revoked or made up).
     InvalidToken,
+    /// `UDAPI100058`: no segment of the account is active (the token is
+    /// real; the account needs reactivation).
+    NoActiveSegment,
     /// `UDAPI100067`: not permitted with an extended token.
     ExtendedTokenNotPermitted,
     /// `UDAPI100073`: the client id is inactive.
@@ -60,6 +63,7 @@ const CODES: &[(&str, ErrorCode)] = &[
     ("UDAPI100068", ErrorCode::RedirectUriMismatch),
     ("UDAPI100069", ErrorCode::InvalidCodeOrCredentials),
     ("UDAPI100050", ErrorCode::InvalidToken),
+    ("UDAPI100058", ErrorCode::NoActiveSegment),
     ("UDAPI100067", ErrorCode::ExtendedTokenNotPermitted),
     ("UDAPI100073", ErrorCode::ClientInactive),
     ("UDAPI100015", ErrorCode::ApiVersionMissing),
@@ -108,6 +112,10 @@ impl ErrorCode {
             }
             ErrorCode::InvalidToken => {
                 "the access token expired (at 03:30 IST) or was revoked: log in again"
+            }
+            ErrorCode::NoActiveSegment => {
+                "no segment of this account is active: the account needs reactivation \
+                 with Upstox; the token itself is real"
             }
             ErrorCode::RedirectUriMismatch => {
                 "the redirect URI does not match the one registered for this client id, exactly"

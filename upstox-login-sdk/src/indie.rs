@@ -73,7 +73,9 @@ fn epoch_millis(s: &str) -> Option<SystemTime> {
 /// Nothing authenticates that POST: turn it into a session only through
 /// [`NotifierPayload::into_session`] (or check
 /// [`NotifierPayload::verify_client_id`]), and confirm the token with a
-/// cheap authenticated call before trusting it.
+/// cheap authenticated call before trusting it: `NotifierVerifier` (feature
+/// `loopback`) does both, with one bounded call of
+/// [`LoginClient::profile`](crate::LoginClient::profile).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct NotifierPayload {

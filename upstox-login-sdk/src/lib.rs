@@ -9,7 +9,9 @@
 //!    and gives the single-use [`AuthorizationCode`];
 //! 3. [`LoginClient::exchange_code`] trades it for a [`Session`], which knows
 //!    when it expires;
-//! 4. [`LoginClient::logout`] revokes a token.
+//! 4. [`LoginClient::logout`] revokes a token;
+//! 5. [`LoginClient::profile`] checks one: whose it is, and whether it is
+//!    still live (`GET /v2/user/profile`, the one call outside login).
 //!
 //! [`loopback::CallbackServer`] receives the redirect on this machine and
 //! tells the browser the outcome; [`store::SessionFile`] keeps the session
@@ -103,6 +105,7 @@ mod logout;
 #[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
 pub mod loopback;
 mod operation;
+mod profile;
 mod proxy;
 mod redact;
 mod secret;
@@ -115,6 +118,8 @@ mod state;
 #[cfg_attr(docsrs, doc(cfg(unix)))]
 pub mod store;
 pub mod terminal;
+#[cfg(feature = "loopback")]
+mod verify;
 #[cfg(feature = "loopback")]
 #[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
 pub mod webhook;
@@ -157,6 +162,7 @@ pub use indie::{IndieTokenOptions, IndieTokenRequest, NotifierError, NotifierPay
 pub use login::{authorization_url, parse_callback, App, CallbackError, PendingLogin};
 pub use logout::LogoutOutcome;
 pub use operation::Operation;
+pub use profile::Profile;
 /// The `reqwest` this crate is built on, for
 /// [`LoginClientBuilder::http_client_builder`] and
 /// [`LoginClientBuilder::build_with_http_client`] (a proxy, root certificates)
@@ -166,3 +172,6 @@ pub use reqwest;
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, ExtendedToken, RefreshToken};
 pub use session::Session;
 pub use state::State;
+#[cfg(feature = "loopback")]
+#[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
+pub use verify::{NotifierVerifier, PayloadRefused, VERIFY_TIMEOUT};

@@ -19,15 +19,19 @@ pub enum Operation {
     IndieTokenRequest,
     /// `DELETE /v2/logout`: revoking a token.
     Logout,
+    /// `GET /v2/user/profile`: whose a token is, and whether it is live
+    /// (outside the login API; used only to check a token).
+    Profile,
 }
 
 impl Operation {
     /// Every operation, in the order of the spec.
-    pub const ALL: [Operation; 4] = [
+    pub const ALL: [Operation; 5] = [
         Operation::Authorize,
         Operation::Token,
         Operation::IndieTokenRequest,
         Operation::Logout,
+        Operation::Profile,
     ];
 
     /// A short name for people and logs (`token`, `logout`, ...).
@@ -37,6 +41,7 @@ impl Operation {
             Operation::Token => "token",
             Operation::IndieTokenRequest => "indie token request",
             Operation::Logout => "logout",
+            Operation::Profile => "profile",
         }
     }
 
@@ -51,6 +56,7 @@ impl Operation {
                 "/v3/login/auth/token/request/{client_id}",
             ),
             Operation::Logout => (http::Method::DELETE, "/v2/logout"),
+            Operation::Profile => (http::Method::GET, "/v2/user/profile"),
         }
     }
 

@@ -1,6 +1,7 @@
 //! A simulated Upstox login service for your own tests (feature `simulator`).
 //!
-//! [`Simulator::start`] serves the four login operations on `127.0.0.1`
+//! [`Simulator::start`] serves the four login operations and the profile
+//! (`GET /v2/user/profile`, which checks a token) on `127.0.0.1`
 //! (a free port) for one registered [`App`]. Point a client at it with
 //! [`LoginClient::builder().base_url(sim.base_url())`](crate::LoginClientBuilder::base_url),
 //! and your login code runs against something that checks every request as
@@ -56,21 +57,24 @@
 //! | another method on a known path | 405 `UDAPI10000` |
 //! | v2 calls: no `Api-Version: 2.0` | 400 `UDAPI100015` |
 //! | the v3 call: `Api-Version` sent | 400 `UDAPI10000` |
-//! | no `Accept: application/json` | 406 `UDAPI10000` |
-//! | the wrong `Content-Type`, an unknown or repeated field, a value of the wrong kind, a `grant_type` other than `authorization_code`, a body on logout | 400 `UDAPI10000` |
+//! | `Accept` without the media type `application/json` itself (`application/jsonp` is another) | 406 `UDAPI10000` |
+//! | a body sent chunked (any `Transfer-Encoding`) | 400 `UDAPI10000` |
+//! | the wrong `Content-Type`, an unknown or repeated field, a value of the wrong kind, a `grant_type` other than `authorization_code`, a body on logout or profile | 400 `UDAPI10000` |
 //! | a missing `client_id` / `redirect_uri` / `code` / `grant_type` / `client_secret` | 400 `UDAPI1017` / `1018` / `1022` / `1023` / `1024` |
 //! | authorize: no `response_type=code` | 401 `UDAPI100016` |
-//! | authorize: another client id or redirect URI than the app's | 400 `UDAPI100068` |
-//! | token: a code never handed out, or presented before (a failed exchange spends it too) | 401 `UDAPI100069` |
+//! | authorize: another client id than the app's, or a redirect URI not registered ([`Simulator::register_redirect_uri`]) | 400 `UDAPI100068` |
+//! | token: a code never handed out, or presented before: any exchange that presents a code spends it, even one refused for something else | 401 `UDAPI100069` |
 //! | token, indie request: another client id or secret | 401 `UDAPI100069` |
-//! | token: another redirect URI than the app's (byte for byte) | 401 `UDAPI100016` |
-//! | logout: no bearer token, or one not live (never issued, logged out) | 401 `UDAPI100050` |
-//! | a head over 16 KiB, a body over 64 KiB, chunked or otherwise unreadable | 431, 413, 400 |
+//! | token: another redirect URI than the code's login used (byte for byte) | 401 `UDAPI100016` |
+//! | logout, profile: no bearer token, or one not live (never issued, logged out, or expired by the simulator's clock) | 401 `UDAPI100050` |
+//! | a head over 16 KiB, a body over 64 KiB, or otherwise unreadable | 431, 413, 400 |
 //!
 //! A request that passes answers as Upstox does: authorize a `302` to the
 //! redirect URI with a fresh code and the state; the token exchange the
 //! account of [`USER_ID`] with fresh tokens; logout `{"status":"success",
-//! "data":true}`, after which the token no longer works; the indie-user
+//! "data":true}`, after which the token no longer works; the profile
+//! `{"status":"success","data":{..}}` with the token's account (its
+//! `user_id`); the indie-user
 //! request `{"status":"success","data":{..}}`, and then, if a notifier URL
 //! is set ([`Simulator::set_notifier_url`]), the account holder "approves"
 //! ([`Simulator::set_approval_delay`]) and the simulator POSTs the
@@ -81,23 +85,98 @@
 //! Upstox uses for it ([`usual_status`]).
 //!
 //! The stricter-than-needed parts (unknown fields refused, `Api-Version`
-//! required on v2) are there to catch a client that drifts from the
-//! contract; the service itself may be more forgiving.
+//! required on v2, chunked bodies refused) are there to catch a client that
+//! drifts from the contract; the service itself may be more forgiving.
+//! The spent code is not one of them: Upstox documents that a code is
+//! single-use even when its exchange fails, so a test that retries an
+//! exchange must fail here as it would in production.
+//!
+//! # A second account, and the clock
+//!
+//! [`Simulator::issue_token_for`] hands out a real token of another
+//! account (a forged notifier payload, say, carrying a stranger's token).
+//! [`Simulator::set_now`] sets the clock tokens are issued and checked by,
+//! so a token's 03:30 IST expiry is tested at a given instant:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::{Duration, UNIX_EPOCH};
+//! use upstox_login_sdk::simulator::Simulator;
+//! use upstox_login_sdk::{App, ClientId, ClientSecret, ErrorCode, LoginClient, RedirectUri};
+//!
+//! let app = App::new(
+//!     ClientId::new("my-app"),
+//!     ClientSecret::new("my-secret"),
+//!     RedirectUri::new("http://127.0.0.1:5055/callback")?,
+//! );
+//! let sim = Simulator::start(&app).await?;
+//! let client = LoginClient::builder().base_url(sim.base_url()).build()?;
+//!
+//! // 2026-11-28 09:15 IST: the token lives until 03:30 IST the next day.
+//! let morning = UNIX_EPOCH + Duration::from_secs(1_795_837_500);
+//! sim.set_now(morning);
+//! let token = sim.issue_token_for("OTHER1");
+//! assert_eq!(client.profile(&token).await?.user_id(), Some("OTHER1"));
+//! sim.set_now(upstox_login_sdk::expiry::expires_at(morning));
+//! let expired = client.profile(&token).await.unwrap_err();
+//! assert!(expired.has_code(&ErrorCode::InvalidToken));
+//! # Ok(()) }
+//! ```
+//!
+//! # With a callback listener on port 0
+//!
+//! A [`CallbackServer`](crate::loopback::CallbackServer) bound on port `0`
+//! redirects to its real port, which the app did not register: register
+//! it with [`Simulator::register_redirect_uri`], and let
+//! [`Simulator::complete_in_browser`] play the browser, at the same time
+//! as the listener waits:
+//!
+//! ```
+//! # #[cfg(feature = "loopback")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use upstox_login_sdk::loopback::CallbackServer;
+//! use upstox_login_sdk::simulator::{Simulator, USER_ID};
+//! use upstox_login_sdk::{App, ClientId, ClientSecret, LoginClient, RedirectUri};
+//!
+//! let app = App::new(
+//!     ClientId::new("my-app"),
+//!     ClientSecret::new("my-secret"),
+//!     RedirectUri::new("http://127.0.0.1:0/callback")?,
+//! );
+//! let sim = Simulator::start(&app).await?;
+//! let client = LoginClient::builder().base_url(sim.base_url()).build()?;
+//!
+//! let server = CallbackServer::bind(app.redirect_uri()).await?;
+//! sim.register_redirect_uri(server.redirect_uri());
+//! let login = server.start_login(&client, &app)?;
+//! let (session, browser) = tokio::join!(
+//!     server.complete_login(&client, &app, &login, Duration::from_secs(10)),
+//!     sim.complete_in_browser(login.url()),
+//! );
+//! browser?;
+//! assert_eq!(session?.user_id(), Some(USER_ID));
+//! # Ok(()) }
+//! # #[cfg(not(feature = "loopback"))]
+//! # fn main() {}
+//! ```
 
+mod accounts;
 mod checks;
 mod contract;
 
-use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::connections::{accept, Readers};
 use crate::http1::{self, Limits, Request};
-use crate::{App, ErrorCode, LoginClient};
+use crate::{AccessToken, App, ErrorCode, LoginClient, RedirectUri};
 use contract::{Delivery, Service};
 
 /// The user id of the simulated account holder.
@@ -110,7 +189,7 @@ const LIMITS: Limits = Limits {
     body: Some(64 * 1024),
 };
 
-/// The operations of the login API.
+/// The operations of the login API, and the profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Endpoint {
@@ -122,6 +201,8 @@ pub enum Endpoint {
     IndieRequest,
     /// `DELETE /v2/logout`.
     Logout,
+    /// `GET /v2/user/profile`: whose a token is.
+    Profile,
 }
 
 /// Something the simulator found wrong.
@@ -152,6 +233,14 @@ pub enum Problem {
         /// What happened.
         reason: String,
     },
+    /// [`Simulator::complete_in_browser`] could not deliver the callback to
+    /// the redirect URI.
+    Callback {
+        /// The redirect URI, without the query (which holds the code).
+        redirect_uri: String,
+        /// What happened.
+        reason: String,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -167,6 +256,10 @@ impl fmt::Display for Problem {
             Problem::Delivery { url, reason } => {
                 write!(f, "the notifier POST to {url}: {reason}")
             }
+            Problem::Callback {
+                redirect_uri,
+                reason,
+            } => write!(f, "the callback to {redirect_uri}: {reason}"),
         }
     }
 }
@@ -228,16 +321,7 @@ impl Simulator {
                     .map_err(|e| crate::Error::InvalidInput(e.to_string()))
             })
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let service = Arc::new(Mutex::new(Service {
-            app: app.clone(),
-            codes: HashMap::new(),
-            tokens: HashSet::new(),
-            scripted: VecDeque::new(),
-            problems: Vec::new(),
-            notifier_url: None,
-            approval: Some(Duration::ZERO),
-            counter: 0,
-        }));
+        let service = Arc::new(Mutex::new(Service::new(app.clone())));
         let server = tokio::spawn(serve(listener, service.clone(), http));
         Ok(Self {
             base_url,
@@ -283,8 +367,88 @@ impl Simulator {
             .log_in(authorization_url.query().unwrap_or(""))
     }
 
+    /// Plays the browser on an authorization URL: logs the account holder
+    /// in, as [`log_in`](Self::log_in) does, then delivers the callback:
+    /// a `GET` of the redirect URI with the code and the state, over HTTP,
+    /// to whatever listens there (a
+    /// [`CallbackServer`](crate::loopback::CallbackServer), say). Returns
+    /// once the listener answered, whatever its page says: the listener's
+    /// own result tells the outcome. Await it together with the listener
+    /// (`tokio::join!`), which answers only after its exchange.
+    ///
+    /// Fails with the login's [`Problem::Refused`], or with
+    /// [`Problem::Callback`] (also recorded in [`problems`](Self::problems))
+    /// when nothing answered the callback.
+    pub async fn complete_in_browser(&self, authorization_url: &url::Url) -> Result<(), Problem> {
+        let callback = self.log_in(authorization_url)?;
+        // The SDK's settings (no redirect followed, timeouts) and, as for
+        // the simulator's loopback base URL, no proxy from the environment.
+        // The callback URL holds the code: never shown.
+        let browser = LoginClient::builder()
+            .base_url(self.base_url.as_str())
+            .http_client_builder()
+            .map_err(|e| e.to_string())
+            .and_then(|b| b.build().map_err(|e| e.without_url().to_string()));
+        let reason = match browser {
+            Ok(browser) => match browser.get(callback.as_str()).send().await {
+                Ok(_) => return Ok(()),
+                Err(e) => e.without_url().to_string(),
+            },
+            Err(reason) => reason,
+        };
+        let mut redirect_uri = callback;
+        redirect_uri.set_query(None);
+        let problem = Problem::Callback {
+            redirect_uri: redirect_uri.to_string(),
+            reason,
+        };
+        self.service().problems.push(problem.clone());
+        Err(problem)
+    }
+
+    /// Registers another redirect URI with the app, besides the app's own:
+    /// a login may then redirect there, and its code is exchanged with it.
+    /// For a [`CallbackServer`](crate::loopback::CallbackServer) on port
+    /// `0`, register its [`redirect_uri`](crate::loopback::CallbackServer::redirect_uri),
+    /// which holds the real port (Upstox itself compares with the one URI
+    /// registered in the developer console).
+    pub fn register_redirect_uri(&self, redirect_uri: &RedirectUri) {
+        let uri = redirect_uri.as_str().to_string();
+        let mut service = self.service();
+        if !service.redirect_uris.contains(&uri) {
+            service.redirect_uris.push(uri);
+        }
+    }
+
+    /// A fresh access token of the account `user_id`, as if that account
+    /// had logged in to the app: live (for the profile, for logout) until
+    /// its logout or the next 03:30 IST after the simulator's clock. For
+    /// tests with a second account: a notifier payload that carries a real
+    /// token of someone else.
+    pub fn issue_token_for(&self, user_id: &str) -> AccessToken {
+        AccessToken::new(self.service().issue_token(user_id))
+    }
+
+    /// Sets the simulator's clock to `now`, where it stays until set again
+    /// (it does not tick). Tokens are issued at it (they expire at the next
+    /// 03:30 IST after it), are live only before their expiry by it, and
+    /// the indie-user request's times are taken from it. Until called, the
+    /// clock is the system's. (A [`Session`](crate::Session) the client
+    /// makes keeps the client's own clock: check it with
+    /// [`Session::is_expired_at`](crate::Session::is_expired_at).)
+    pub fn set_now(&self, now: SystemTime) {
+        self.service().now = Some(now);
+    }
+
+    /// The simulator's clock: the one [`set_now`](Self::set_now) set, or
+    /// the system's.
+    pub fn now(&self) -> SystemTime {
+        self.service().now()
+    }
+
     /// Every problem so far, first first: refused requests, unreadable
-    /// ones, failed notifier POSTs. Scripted failures are not problems.
+    /// ones, failed notifier POSTs and callbacks. Scripted failures are not
+    /// problems.
     pub fn problems(&self) -> Vec<Problem> {
         self.service().problems.clone()
     }

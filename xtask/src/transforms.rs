@@ -66,10 +66,10 @@ pub struct CodeTransform {
 pub const CODE: &[CodeTransform] = &[
     CodeTransform {
         name: "redacted-builder-debug",
-        why: "a builder holding a secret as a plain string (`Logout`'s `authorization`, \
-          `Bearer <access token>`) derived `Debug`, which printed it. Those builders get a \
-          hand-shaped `Debug` instead that shows the field as `[redacted]` (or its conversion \
-          error); the fields are listed in `SECRET_BUILDER_FIELDS`.",
+        why: "a builder holding a secret as a plain string (`Logout`'s and `GetProfile`'s \
+          `authorization`, `Bearer <access token>`) derived `Debug`, which printed it. Those \
+          builders get a hand-shaped `Debug` instead that shows the field as `[redacted]` (or \
+          its conversion error); the fields are listed in `SECRET_BUILDER_FIELDS`.",
         apply: redacted_builder_debug,
     },
     CodeTransform {
@@ -85,7 +85,8 @@ pub const CODE: &[CodeTransform] = &[
 
 /// The builder fields that hold a secret as a plain string, by builder:
 /// `redacted-builder-debug` redacts them in `Debug`.
-pub const SECRET_BUILDER_FIELDS: &[(&str, &str)] = &[("Logout", "authorization")];
+pub const SECRET_BUILDER_FIELDS: &[(&str, &str)] =
+    &[("Logout", "authorization"), ("GetProfile", "authorization")];
 
 /// Applies every transform of [`CODE`] in order.
 pub fn apply_code(file: &mut syn::File) -> Result<(), String> {
@@ -413,6 +414,11 @@ mod tests {
             }
             impl<'a> Logout<'a> {
                 pub fn new(client: &'a super::Client) -> Self { todo!() }
+            }
+            #[derive(Debug, Clone)]
+            pub struct GetProfile<'a> {
+                client: &'a super::Client,
+                authorization: Result<::std::string::String, String>,
             }
         }
         pub struct Client { baseurl: String }

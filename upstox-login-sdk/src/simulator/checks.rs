@@ -11,6 +11,7 @@ use crate::ErrorCode;
 pub(super) const DIALOG: &str = "/v2/login/authorization/dialog";
 const TOKEN: &str = "/v2/login/authorization/token";
 const LOGOUT: &str = "/v2/logout";
+const PROFILE: &str = "/v2/user/profile";
 pub(super) const INDIE: &str = "/v3/login/auth/token/request/";
 
 /// Why a request is refused: answered as Upstox's error envelope.
@@ -36,6 +37,7 @@ pub(super) fn route(request: &Request) -> Result<Endpoint, Refusal> {
         DIALOG => (Endpoint::Authorize, "GET"),
         TOKEN => (Endpoint::Token, "POST"),
         LOGOUT => (Endpoint::Logout, "DELETE"),
+        PROFILE => (Endpoint::Profile, "GET"),
         _ if path
             .strip_prefix(INDIE)
             .is_some_and(|id| !id.is_empty() && !id.contains('/')) =>
@@ -79,15 +81,54 @@ pub(super) fn v2_headers(request: &Request) -> Result<(), Refusal> {
     accepts_json(request)
 }
 
+/// `Accept` lists `application/json` itself: the media type of one of its
+/// entries, parameters aside (`application/jsonp` is another type).
 pub(super) fn accepts_json(request: &Request) -> Result<(), Refusal> {
+    let listed = |accept: &str| {
+        accept.split(',').any(|entry| {
+            entry
+                .split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        })
+    };
     match request.header("accept") {
-        Some(accept) if accept.contains("application/json") => Ok(()),
+        Some(accept) if listed(accept) => Ok(()),
         other => Err(Refusal {
             status: 406,
             code: ErrorCode::NotSupported,
             reason: format!("Accept is {other:?}; the answer is application/json"),
         }),
     }
+}
+
+/// No `Transfer-Encoding`: the contract's calls send their bodies with a
+/// `Content-Length` (as both official SDKs and this one do), and a client
+/// that streams a chunked body has drifted from them.
+pub(super) fn not_chunked(request: &Request) -> Result<(), Refusal> {
+    match request.header("transfer-encoding") {
+        None => Ok(()),
+        Some(encoding) => Err(refuse(
+            ErrorCode::NotSupported,
+            format!(
+                "the body is sent with Transfer-Encoding {encoding:?}; the contract's calls \
+                 send a Content-Length"
+            ),
+        )),
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`.
+pub(super) fn bearer(request: &Request) -> Result<&str, Refusal> {
+    request
+        .header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            refuse(
+                ErrorCode::InvalidToken,
+                "no `Authorization: Bearer <access token>` header",
+            )
+        })
 }
 
 pub(super) fn content_type(request: &Request, expected: &str) -> Result<(), Refusal> {

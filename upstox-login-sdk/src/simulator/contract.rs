@@ -6,14 +6,15 @@
 //! Which UDAPI code and status answer each mistake is this module's reading
 //! of the contract; the table is in [`super`]'s documentation.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+use super::accounts::{account, Code, Issued};
 use super::checks::{
-    accepts_json, content_type, params, percent_decode, refuse, required, route, v2_headers,
-    Refusal, DIALOG, INDIE,
+    accepts_json, bearer, content_type, not_chunked, params, percent_decode, refuse, required,
+    route, v2_headers, Refusal, DIALOG, INDIE,
 };
 use super::{usual_status, Endpoint, Problem, USER_ID};
 use crate::http1::Request;
@@ -37,14 +38,18 @@ fn scripted_problem(request: String, code: ErrorCode) -> Problem {
 /// What the simulated service knows.
 pub(super) struct Service {
     pub(super) app: App,
-    /// Codes handed out, and whether each is spent.
-    pub(super) codes: HashMap<String, bool>,
-    /// Access tokens that work (issued, not revoked).
-    pub(super) tokens: HashSet<String>,
+    /// Redirect URIs registered besides the app's (a listener's real port).
+    pub(super) redirect_uris: Vec<String>,
+    /// Codes handed out.
+    pub(super) codes: HashMap<String, Code>,
+    /// Access tokens issued and not revoked (they still expire).
+    pub(super) tokens: HashMap<String, Issued>,
     pub(super) scripted: VecDeque<(Endpoint, ErrorCode)>,
     pub(super) problems: Vec<Problem>,
     pub(super) notifier_url: Option<String>,
     pub(super) approval: Option<Duration>,
+    /// The clock a test set; `None`: the system's.
+    pub(super) now: Option<SystemTime>,
     /// For values when the random source fails: unique, if guessable.
     pub(super) counter: u64,
 }
@@ -64,17 +69,46 @@ pub(super) struct Delivery {
 }
 
 impl Service {
+    /// A service with `app` registered, nothing handed out yet.
+    pub(super) fn new(app: App) -> Self {
+        Service {
+            app,
+            redirect_uris: Vec::new(),
+            codes: HashMap::new(),
+            tokens: HashMap::new(),
+            scripted: VecDeque::new(),
+            problems: Vec::new(),
+            notifier_url: None,
+            approval: Some(Duration::ZERO),
+            now: None,
+            counter: 0,
+        }
+    }
+
+    /// The simulated service's clock.
+    pub(super) fn now(&self) -> SystemTime {
+        self.now.unwrap_or_else(SystemTime::now)
+    }
+
     /// Answers one request, recording a problem when it breaks the contract.
     pub(super) fn handle(&mut self, request: &Request) -> (Answer, Option<Delivery>) {
         let what = format!("{} {}", request.method, request.path());
         let outcome = route(request).and_then(|endpoint| {
+            // Upstox spends a code on any exchange that presents it,
+            // whatever else is wrong with the request.
+            let fresh = match endpoint {
+                Endpoint::Token => self.spend_codes(request),
+                _ => Vec::new(),
+            };
+            not_chunked(request)?;
             let checked = match endpoint {
                 Endpoint::Authorize => self
                     .authorize(request.query().unwrap_or(""))
                     .map(|(redirect, state)| Passed::Login(redirect, state)),
-                Endpoint::Token => self.token(request),
+                Endpoint::Token => self.token(request, &fresh),
                 Endpoint::IndieRequest => self.indie(request),
                 Endpoint::Logout => self.logout(request),
+                Endpoint::Profile => self.profile(request),
             };
             checked.map(|ok| (endpoint, ok))
         });
@@ -116,11 +150,64 @@ impl Service {
         Err(problem)
     }
 
-    fn other_redirect_uri(&self, sent: &str) -> String {
-        format!(
-            "redirect_uri {sent:?} is not the registered {:?} (compared byte for byte)",
-            self.app.redirect_uri().as_str()
-        )
+    fn other_redirect_uri(&self, sent: &str, expected: &str) -> String {
+        format!("redirect_uri {sent:?} is not the registered {expected:?} (compared byte for byte)")
+    }
+
+    /// Whether `uri` is the app's redirect URI or one registered besides.
+    fn is_registered(&self, uri: &str) -> bool {
+        uri == self.app.redirect_uri().as_str() || self.redirect_uris.iter().any(|r| r == uri)
+    }
+
+    /// Marks every handed-out code the request's form presents as spent;
+    /// the ones that were not spent before.
+    fn spend_codes(&mut self, request: &Request) -> Vec<String> {
+        let form = String::from_utf8_lossy(&request.body);
+        let mut fresh = Vec::new();
+        for (name, value) in url::form_urlencoded::parse(form.as_bytes()) {
+            if name != "code" {
+                continue;
+            }
+            if let Some(code) = self.codes.get_mut(value.as_ref()) {
+                if !code.spent {
+                    code.spent = true;
+                    fresh.push(value.into_owned());
+                }
+            }
+        }
+        fresh
+    }
+
+    /// A fresh access token of `user_id`, live until the next 03:30 IST
+    /// after the service's now, or its logout.
+    pub(super) fn issue_token(&mut self, user_id: &str) -> String {
+        let token = self.fresh("access");
+        let expires_at = crate::expiry::expires_at(self.now());
+        self.tokens.insert(
+            token.clone(),
+            Issued {
+                user_id: user_id.to_string(),
+                expires_at,
+            },
+        );
+        token
+    }
+
+    /// The account of a live token: issued here, not logged out, not
+    /// expired at the service's now.
+    fn live(&self, token: &str) -> Result<&str, Refusal> {
+        match self.tokens.get(token) {
+            Some(issued) if self.now() < issued.expires_at => Ok(&issued.user_id),
+            Some(_) => Err(refuse(
+                ErrorCode::InvalidToken,
+                "the bearer token expired (at 03:30 IST, by the simulator's clock)",
+            )),
+            None => Err(refuse(
+                ErrorCode::InvalidToken,
+                "the bearer token is not a live access token of this service \
+                 (never issued, or logged out)",
+            )),
+        }
     }
 
     fn take_scripted(&mut self, endpoint: Endpoint) -> Option<ErrorCode> {
@@ -172,10 +259,10 @@ impl Service {
                 format!("client_id {client_id:?} is not the registered app's"),
             ));
         }
-        if redirect_uri != self.app.redirect_uri().as_str() {
+        if !self.is_registered(redirect_uri) {
             return Err(refuse(
                 ErrorCode::RedirectUriMismatch,
-                self.other_redirect_uri(redirect_uri),
+                self.other_redirect_uri(redirect_uri, self.app.redirect_uri().as_str()),
             ));
         }
         let redirect = url::Url::parse(redirect_uri).map_err(|e| {
@@ -191,7 +278,13 @@ impl Service {
     /// and the state.
     fn redirect_with_code(&mut self, mut redirect: url::Url, state: Option<String>) -> url::Url {
         let code = self.fresh("code");
-        self.codes.insert(code.clone(), false);
+        self.codes.insert(
+            code.clone(),
+            Code {
+                spent: false,
+                redirect_uri: redirect.to_string(),
+            },
+        );
         let mut query = redirect.query_pairs_mut();
         query.append_pair("code", &code);
         if let Some(state) = state {
@@ -201,7 +294,8 @@ impl Service {
         redirect
     }
 
-    fn token(&mut self, request: &Request) -> Result<Passed, Refusal> {
+    /// The exchange's checks; `fresh` are the codes this request spent.
+    fn token(&mut self, request: &Request, fresh: &[String]) -> Result<Passed, Refusal> {
         v2_headers(request)?;
         content_type(request, "application/x-www-form-urlencoded")?;
         let form = std::str::from_utf8(&request.body)
@@ -236,10 +330,11 @@ impl Service {
                 ));
             }
         }
-        // Spent by this attempt, whatever else is wrong with it.
-        match self.codes.get_mut(code) {
-            Some(spent @ false) => *spent = true,
-            Some(true) => {
+        // Spent by this attempt already (`spend_codes`), whatever else is
+        // wrong with it.
+        let login_redirect = match self.codes.get(code) {
+            Some(issued) if fresh.iter().any(|f| f == code) => issued.redirect_uri.clone(),
+            Some(_) => {
                 return Err(refuse(
                     ErrorCode::InvalidCodeOrCredentials,
                     "the code was already presented once (codes are single-use, \
@@ -252,7 +347,7 @@ impl Service {
                     "the code was never handed out by this service",
                 ))
             }
-        }
+        };
         if client_id != self.app.client_id().as_str() {
             return Err(refuse(
                 ErrorCode::InvalidCodeOrCredentials,
@@ -265,10 +360,10 @@ impl Service {
                 "client_secret is not the app's",
             ));
         }
-        if redirect_uri != self.app.redirect_uri().as_str() {
+        if redirect_uri != login_redirect {
             return Err(refuse(
                 ErrorCode::InvalidCredentials,
-                self.other_redirect_uri(redirect_uri),
+                self.other_redirect_uri(redirect_uri, &login_redirect),
             ));
         }
         Ok(Passed::Session)
@@ -364,23 +459,21 @@ impl Service {
         if !request.body.is_empty() || request.header("content-type").is_some() {
             return Err(refuse(ErrorCode::NotSupported, "logout carries no body"));
         }
-        let token = request
-            .header("authorization")
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                refuse(
-                    ErrorCode::InvalidToken,
-                    "no `Authorization: Bearer <access token>` header",
-                )
-            })?;
-        if !self.tokens.contains(token) {
+        let token = bearer(request)?;
+        self.live(token)?;
+        Ok(Passed::LoggedOut(token.to_string()))
+    }
+
+    fn profile(&mut self, request: &Request) -> Result<Passed, Refusal> {
+        v2_headers(request)?;
+        if !request.body.is_empty() || request.header("content-type").is_some() {
             return Err(refuse(
-                ErrorCode::InvalidToken,
-                "the bearer token is not a live access token of this service \
-                 (never issued, or logged out)",
+                ErrorCode::NotSupported,
+                "the profile request carries no body",
             ));
         }
-        Ok(Passed::LoggedOut(token.to_string()))
+        let user_id = self.live(bearer(request)?)?;
+        Ok(Passed::Profile(user_id.to_string()))
     }
 
     fn succeed(&mut self, passed: Passed) -> (Answer, Option<Delivery>) {
@@ -394,20 +487,20 @@ impl Service {
                 None,
             ),
             Passed::Session => {
-                let access = self.fresh("access");
+                let access = self.issue_token(USER_ID);
                 let extended = self.fresh("extended");
-                self.tokens.insert(access.clone());
-                let body = json!({
-                    "email": "simulated@example.com",
-                    "exchanges": ["NSE", "NFO", "BSE", "CDS", "BFO", "BCD"],
-                    "products": ["D", "CO", "I"], "broker": "UPSTOX", "user_id": USER_ID,
-                    "user_name": "Simulated Trader",
-                    "order_types": ["MARKET", "LIMIT", "SL", "SL-M"],
-                    "user_type": "individual", "poa": false, "ddpi": false, "is_active": true,
-                    "access_token": access, "extended_token": extended
-                });
+                let mut body = account(USER_ID);
+                body["access_token"] = json!(access);
+                body["extended_token"] = json!(extended);
                 (json_answer(200, &body), None)
             }
+            Passed::Profile(user_id) => (
+                json_answer(
+                    200,
+                    &json!({"status": "success", "data": account(&user_id)}),
+                ),
+                None,
+            ),
             Passed::LoggedOut(token) => {
                 self.tokens.remove(&token);
                 (
@@ -416,15 +509,14 @@ impl Service {
                 )
             }
             Passed::IndieRequest => {
-                let now = SystemTime::now();
+                let now = self.now();
                 let body = json!({"status": "success", "data": {
                     "authorization_expiry": millis(now + APPROVAL_WINDOW).to_string(),
                     "notifier_url": self.notifier_url,
                 }});
                 let delivery = match (self.notifier_url.clone(), self.approval) {
                     (Some(url), Some(after)) => {
-                        let access = self.fresh("access");
-                        self.tokens.insert(access.clone());
+                        let access = self.issue_token(USER_ID);
                         Some(Delivery {
                             url,
                             after,
@@ -452,6 +544,8 @@ enum Passed {
     /// This token.
     LoggedOut(String),
     IndieRequest,
+    /// The profile of this account.
+    Profile(String),
 }
 
 fn millis(t: SystemTime) -> u128 {
