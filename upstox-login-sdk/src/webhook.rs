@@ -10,14 +10,20 @@
 //! over 16 KiB (413). It reads connections as the login callback listener
 //! does (every one accepted, at most 128 read at once, 10 s each), so a
 //! flood of idle or slow connections cannot keep Upstox's POST out, and
-//! memory stays bounded. It never logs or reports a token or a body.
+//! memory stays bounded. It never logs or reports a token or a body. A
+//! flood of such requests is told at most
+//! [`FloodSummary::TOLD_PER_SECOND`] events a second, the rest counted
+//! into a [`NotifierEvent::Flood`].
 //!
 //! Upstox reaches it at the notifier URL registered for the app: a public
-//! `https` URL, forwarded here by a tunnel or a reverse proxy. Nothing
-//! authenticates that POST, and a client id is no secret: make the path
-//! hard to guess (`/upstox/notify/<random>`, registered as such), listen
-//! on loopback behind the forwarder, and confirm the token with a cheap
-//! authenticated call before trusting it.
+//! `https` URL, forwarded here by a tunnel or a reverse proxy
+//! ([`NotifierServer::bind_host`] on `localhost` listens on both loopback
+//! addresses, whichever the forwarder resolves), or served by this
+//! receiver itself with a certificate (`NotifierServer::with_tls`, feature
+//! `webhook-tls`). Nothing authenticates that POST, and a client id is no
+//! secret: make the path hard to guess (`/upstox/notify/<random>`,
+//! registered as such), and confirm the token with a cheap authenticated
+//! call before trusting it.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
