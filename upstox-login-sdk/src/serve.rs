@@ -23,6 +23,7 @@
     allow(dead_code)
 )]
 
+#[cfg(any(feature = "loopback", feature = "webhook"))]
 mod listen;
 #[cfg(test)]
 mod tests;
@@ -44,6 +45,7 @@ use tokio::time::Instant;
 
 #[cfg(feature = "webhook-tls")]
 pub(crate) use listen::tls_acceptor;
+#[cfg(any(feature = "loopback", feature = "webhook"))]
 pub(crate) use listen::{bind, Host};
 
 /// How many connections are read at once.
