@@ -159,19 +159,21 @@ pub(crate) enum Incoming {
 /// One connection being read.
 struct Reading {
     task: AbortHandle,
-    /// Its request went to the caller: no longer "being read".
-    handed_over: Arc<AtomicBool>,
+    /// Its whole request is read (and goes to the caller): no longer
+    /// "being read".
+    read: Arc<AtomicBool>,
 }
 
 impl Reading {
     fn being_read(&self) -> bool {
-        !self.task.is_finished() && !self.handed_over.load(Ordering::Acquire)
+        !self.task.is_finished() && !self.read.load(Ordering::Acquire)
     }
 }
 
 /// A listener on one or two sockets (`localhost`: both loopbacks) and the
 /// connections being read. Dropping it closes every connection still being
-/// read; one whose request was handed over stays until it is answered.
+/// read; one whose request is read stays until it is answered (or, not
+/// taken, until its deadline).
 pub(crate) struct Server {
     listeners: (TcpListener, Option<TcpListener>),
     /// Serves HTTPS: every connection's TLS handshake first.
@@ -205,8 +207,8 @@ impl Drop for Server {
 impl Server {
     /// Serves `first` (and `second`, if any) within `limits`.
     pub(crate) fn new(first: TcpListener, second: Option<TcpListener>, limits: Limits) -> Self {
-        // One at a time: a request waits, still counted as being read,
-        // until the caller takes it, so unanswered requests cannot pile up.
+        // One at a time: a request read waits for the caller in its
+        // connection's task, until the read deadline at most.
         let (sender, incoming) = mpsc::channel(1);
         Self {
             listeners: (first, second),
@@ -272,12 +274,12 @@ impl Server {
                 closed = true;
             }
         }
-        let handed_over = Arc::new(AtomicBool::new(false));
+        let read = Arc::new(AtomicBool::new(false));
         let connection = Connection {
             limits: self.limits,
             deadline: Instant::now() + READ_TIMEOUT,
             sender: self.sender.clone(),
-            handed_over: handed_over.clone(),
+            read: read.clone(),
             answered: Arc::new(Notify::new()),
             finished: Arc::new(Notify::new()),
         };
@@ -292,7 +294,7 @@ impl Server {
                 }
             });
             let task = task.abort_handle();
-            self.reading.push_back(Reading { task, handed_over });
+            self.reading.push_back(Reading { task, read });
             return closed;
         }
         let task = tokio::spawn(async move {
@@ -306,7 +308,7 @@ impl Server {
         });
         self.reading.push_back(Reading {
             task: task.abort_handle(),
-            handed_over,
+            read,
         });
         closed
     }
@@ -331,7 +333,7 @@ struct Connection {
     /// When the whole request must have been read.
     deadline: Instant,
     sender: mpsc::Sender<Incoming>,
-    handed_over: Arc<AtomicBool>,
+    read: Arc<AtomicBool>,
     /// Notified once the caller's answer is handed to hyper to write.
     answered: Arc<Notify>,
     /// Notified when the connection is done with.
@@ -413,6 +415,9 @@ impl Connection {
             headers,
             body,
         };
+        // Read: no longer counted among the connections being read, as
+        // its request waits for the caller (at most until the deadline).
+        self.read.store(true, Ordering::Release);
         let (answer, answered) = oneshot::channel();
         let responder = Responder {
             answer,
@@ -425,7 +430,6 @@ impl Connection {
         {
             return Err(unanswered());
         }
-        self.handed_over.store(true, Ordering::Release);
         let answer = answered.await.map_err(|_| unanswered())?;
         self.answered.notify_one();
         Ok(answer)
