@@ -186,7 +186,7 @@ async fn stray_requests_are_ignored() {
     let ignored: Vec<_> = events
         .iter()
         .map(|e| match e {
-            LoopbackEvent::Ignored { method, path } => format!("{method} {path}"),
+            LoopbackEvent::Ignored(stray) => format!("{} {}", stray.method, stray.path),
             other => panic!("{other:?}"),
         })
         .collect();

@@ -622,7 +622,7 @@ impl From<crate::loopback::LoopbackError> for Error {
     }
 }
 
-#[cfg(feature = "loopback")]
+#[cfg(feature = "webhook")]
 impl From<crate::webhook::WebhookError> for Error {
     fn from(e: crate::webhook::WebhookError) -> Self {
         use crate::webhook::WebhookError as W;

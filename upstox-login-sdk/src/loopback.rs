@@ -14,57 +14,41 @@
 //! browser's callback still gets through and memory stays bounded.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
-
-use crate::connections::{accept, Readers};
 use crate::expiry::format_ist;
-use crate::http1::{self, Limits};
-use crate::terminal::escape;
+use crate::serve::{self, Host, Incoming, Limits, Responder, Server};
+use crate::stray::{Flood, Kind};
 use crate::CallbackError;
 use crate::{App, AuthorizationCode, LoginClient, PendingLogin, RedirectUri, Session};
+use crate::{FloodSummary, StrayRequest};
 
 /// What is read of a request: its head, at most 16 KiB; a body is never
-/// read. How many connections, and for how long: see `connections.rs`.
+/// read. How many connections, and for how long: see `serve.rs`.
 const LIMITS: Limits = Limits {
     head: 16 * 1024,
     body: None,
 };
-/// How many ports a listener on port `0` of `localhost` tries, for one
-/// free on both loopback addresses.
-const PICK_ATTEMPTS: usize = 8;
-
 /// Something the listener saw and did not end on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LoopbackEvent {
     /// A request that is not the callback (wrong path or method), answered
-    /// 404/405. Its method and path are as any local process sent them:
-    /// `Display` escapes them for a terminal; print them yourself through
-    /// [`terminal::escape`](crate::terminal::escape).
-    Ignored {
-        /// The method.
-        method: String,
-        /// The path, without its query.
-        path: String,
-    },
+    /// 404/405.
+    Ignored(StrayRequest),
     /// A callback that failed the state check, answered 400; still waiting.
     Rejected(CallbackError),
+    /// Requests of a flood, counted instead of told one by one.
+    Flood(FloodSummary),
 }
 
 impl fmt::Display for LoopbackEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            // As any local process sent them: escaped for a terminal.
-            LoopbackEvent::Ignored { method, path } => write!(
-                f,
-                "ignored a stray request: {} {}",
-                escape(method),
-                escape(path)
-            ),
+            LoopbackEvent::Ignored(stray) => stray.fmt(f),
             LoopbackEvent::Rejected(e) => write!(f, "rejected a callback: {e}; still waiting"),
+            LoopbackEvent::Flood(summary) => summary.fmt(f),
         }
     }
 }
@@ -144,11 +128,10 @@ impl std::error::Error for LoopbackError {
 /// A listener for the login callback.
 #[derive(Debug)]
 pub struct CallbackServer {
-    listener: TcpListener,
-    /// For `localhost`: the IPv6 loopback on the same port, so that a
+    /// For `localhost`, also the IPv6 loopback on the same port, so that a
     /// browser resolving `localhost` to `::1` reaches this listener and no
     /// other program can take the callback there.
-    also: Option<TcpListener>,
+    server: Server,
     redirect_uri: RedirectUri,
 }
 
@@ -169,35 +152,14 @@ impl CallbackServer {
         let port = url.port_or_known_default().unwrap_or(80);
         // Every address the host stands for: `localhost` is both loopbacks
         // (browsers try `::1` first or race both).
-        let (first, second) = match url.host() {
-            Some(url::Host::Ipv4(ip)) => (IpAddr::V4(ip), None),
-            Some(url::Host::Ipv6(ip)) => (IpAddr::V6(ip), None),
-            _ => (
-                IpAddr::V4(Ipv4Addr::LOCALHOST),
-                Some(IpAddr::V6(Ipv6Addr::LOCALHOST)),
-            ),
+        let host = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Host::Ip(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Host::Ip(IpAddr::V6(ip)),
+            _ => Host::Localhost,
         };
-        // With port 0 the system picks a port free on the first address;
-        // if the second has it taken, another pick is tried.
-        let mut attempts = if port == 0 { PICK_ATTEMPTS } else { 1 };
-        let (listener, also) = loop {
-            attempts -= 1;
-            let listener = listen(SocketAddr::new(first, port)).await?;
-            let bound = listener.local_addr().map_err(LoopbackError::Io)?.port();
-            let Some(second) = second else {
-                break (listener, None);
-            };
-            match listen(SocketAddr::new(second, bound)).await {
-                Ok(other) => break (listener, Some(other)),
-                // No IPv6 loopback on this machine (not even a free port of
-                // it can be had): nothing can listen there either.
-                Err(_) if TcpListener::bind(SocketAddr::new(second, 0)).await.is_err() => {
-                    break (listener, None)
-                }
-                Err(e) if attempts > 0 => drop(e),
-                Err(e) => return Err(e),
-            }
-        };
+        let (listener, also) = serve::bind(host, port)
+            .await
+            .map_err(|(address, error)| LoopbackError::Bind { address, error })?;
         let bound = listener.local_addr().map_err(LoopbackError::Io)?.port();
         let mut actual = url.clone();
         if port == 0 {
@@ -210,8 +172,7 @@ impl CallbackServer {
             redirect_uri.clone()
         };
         Ok(Self {
-            listener,
-            also,
+            server: Server::new(listener, also, LIMITS),
             redirect_uri,
         })
     }
@@ -223,7 +184,7 @@ impl CallbackServer {
 
     /// The address listened on.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+        self.server.listener().local_addr()
     }
 
     /// Starts a login that redirects to this listener: a fresh state and
@@ -263,7 +224,7 @@ impl CallbackServer {
         timeout: Duration,
         on_event: impl FnMut(LoopbackEvent),
     ) -> Result<Session, LoopbackError> {
-        let (code, mut browser) = self.receive(login, timeout, on_event).await?;
+        let (code, browser, _serving) = self.receive(login, timeout, on_event).await?;
         match client
             .exchange_at(app, login.redirect_uri(), code, None)
             .await
@@ -273,13 +234,13 @@ impl CallbackServer {
                     "You are logged in to Upstox until {}. You may close this tab.",
                     format_ist(session.expires_at())
                 );
-                respond(&mut browser, 200, "Logged in", &text).await;
+                respond(browser, 200, "Logged in", &text).await;
                 Ok(session)
             }
             Err(e) => {
                 // The error carries no secret and escapes what the server sent.
                 let text = format!("The login did not complete: {e}");
-                respond(&mut browser, 502, "Login failed", &text).await;
+                respond(browser, 502, "Login failed", &text).await;
                 Err(LoopbackError::Exchange(e))
             }
         }
@@ -306,9 +267,9 @@ impl CallbackServer {
         timeout: Duration,
         on_event: impl FnMut(LoopbackEvent),
     ) -> Result<AuthorizationCode, LoopbackError> {
-        let (code, mut browser) = self.receive(login, timeout, on_event).await?;
+        let (code, browser, _serving) = self.receive(login, timeout, on_event).await?;
         respond(
-            &mut browser,
+            browser,
             200,
             "Code received",
             "The application is finishing the login; see it for the outcome. You may close this tab.",
@@ -318,13 +279,13 @@ impl CallbackServer {
     }
 
     /// Waits for the callback of `login`: its code, and the browser's
-    /// connection, not yet answered.
+    /// request, not yet answered, with the server that keeps its connection.
     async fn receive(
         self,
         login: &PendingLogin,
         timeout: Duration,
         mut on_event: impl FnMut(LoopbackEvent),
-    ) -> Result<(AuthorizationCode, TcpStream), LoopbackError> {
+    ) -> Result<(AuthorizationCode, Responder, Server), LoopbackError> {
         if login.redirect_uri() != &self.redirect_uri {
             return Err(LoopbackError::Callback(CallbackError::Malformed(format!(
                 "this login redirects to {}, but the listener is on {}",
@@ -334,65 +295,94 @@ impl CallbackServer {
         }
         let path = self.redirect_uri.url().path().to_string();
         // Dropped on return, which closes every connection still being read.
-        let mut readers = Readers::new(LIMITS);
-        let deadline = tokio::time::sleep(timeout);
-        tokio::pin!(deadline);
-        loop {
-            tokio::select! {
-                // Requests already read first, so that they never wait
-                // behind new connections.
-                biased;
-                _ = &mut deadline => return Err(LoopbackError::Timeout(timeout)),
-                Some((read, mut stream)) = readers.next() => {
-                    let Ok(http1::Request { method, target, .. }) = read else {
-                        // Not HTTP, or a head over the limit: not a browser.
-                        continue;
-                    };
-                    let request_path = target.split(['?', '#']).next().unwrap_or("").to_string();
-                    if request_path != path {
-                        respond(&mut stream, 404, "Not found", "Nothing here.").await;
-                        on_event(LoopbackEvent::Ignored { method, path: request_path });
-                        continue;
-                    }
-                    if method != "GET" {
-                        respond(&mut stream, 405, "Method not allowed", "Only GET is served here.").await;
-                        on_event(LoopbackEvent::Ignored { method, path: request_path });
-                        continue;
-                    }
-                    match login.code_from_callback(&target) {
-                        Ok(code) => return Ok((code, stream)),
-                        Err(e @ (CallbackError::StateMismatch | CallbackError::MissingState | CallbackError::Malformed(_))) => {
-                            respond(&mut stream, 400, "Not this login", "This link does not belong to the login in progress. Ignored.").await;
-                            on_event(LoopbackEvent::Rejected(e));
-                        }
-                        Err(e) => {
-                            let text = format!("The login did not complete: {e}. You may close this tab.");
-                            respond(&mut stream, 400, "Login failed", &text).await;
-                            return Err(LoopbackError::Callback(e));
-                        }
-                    }
+        let mut server = self.server;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut flood = Flood::new();
+        let on_event = &mut on_event;
+        let outcome = loop {
+            let Some(incoming) = server.next_until(flood.wake(deadline)).await else {
+                if tokio::time::Instant::now() >= deadline {
+                    break Err(LoopbackError::Timeout(timeout));
                 }
-                accepted = accept(&self.listener, self.also.as_ref()) => {
-                    match accepted {
-                        Ok(stream) => readers.add(stream),
-                        // A failed accept (too many files, a reset) is not
-                        // fatal, but is not retried at once either.
-                        Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-                    }
+                flood.flush(on_event, LoopbackEvent::Flood);
+                continue;
+            };
+            // Not HTTP, or a head over the limit: not a browser (hyper
+            // answered it).
+            let Incoming::Request(request, browser) = incoming else {
+                continue;
+            };
+            let request_path = request.path().to_string();
+            if request_path != path || request.method != "GET" {
+                if request_path != path {
+                    answer(browser, 404, "Not found", "Nothing here.");
+                } else {
+                    answer(
+                        browser,
+                        405,
+                        "Method not allowed",
+                        "Only GET is served here.",
+                    );
+                }
+                let stray = StrayRequest {
+                    method: request.method,
+                    path: request_path,
+                };
+                flood.report(
+                    Kind::Ignored,
+                    LoopbackEvent::Ignored(stray),
+                    on_event,
+                    LoopbackEvent::Flood,
+                );
+                continue;
+            }
+            match login.code_from_callback(&request.target) {
+                Ok(code) => break Ok((code, browser, server)),
+                Err(
+                    e @ (CallbackError::StateMismatch
+                    | CallbackError::MissingState
+                    | CallbackError::Malformed(_)),
+                ) => {
+                    answer(
+                        browser,
+                        400,
+                        "Not this login",
+                        "This link does not belong to the login in progress. Ignored.",
+                    );
+                    flood.report(
+                        Kind::Rejected,
+                        LoopbackEvent::Rejected(e),
+                        on_event,
+                        LoopbackEvent::Flood,
+                    );
+                }
+                Err(e) => {
+                    let text = format!("The login did not complete: {e}. You may close this tab.");
+                    respond(browser, 400, "Login failed", &text).await;
+                    break Err(LoopbackError::Callback(e));
                 }
             }
-        }
+        };
+        flood.finish(on_event, LoopbackEvent::Flood);
+        outcome
     }
 }
 
-/// Listens on one address, the error naming it.
-async fn listen(address: SocketAddr) -> Result<TcpListener, LoopbackError> {
-    TcpListener::bind(address)
-        .await
-        .map_err(|error| LoopbackError::Bind { address, error })
+/// Answers the browser with a page, and waits until it is written: the
+/// last answer, which the program may exit right after.
+async fn respond(browser: Responder, status: u16, title: &str, text: &str) {
+    let (headers, body) = page(title, text);
+    browser.send_and_wait(status, &headers, body).await;
 }
 
-async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
+/// Answers the browser with a page.
+fn answer(browser: Responder, status: u16, title: &str, text: &str) {
+    let (headers, body) = page(title, text);
+    browser.send(status, &headers, body);
+}
+
+/// The page to answer a browser with, and its headers.
+fn page(title: &str, text: &str) -> ([(&'static str, &'static str); 3], String) {
     let body = format!(
         "<!doctype html><meta charset=utf-8><title>{}</title>\
          <body style=\"font-family:sans-serif;margin:3em\"><h1>{}</h1><p>{}</p></body>\n",
@@ -405,7 +395,7 @@ async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
         ("Cache-Control", "no-store"),
         ("Referrer-Policy", "no-referrer"),
     ];
-    http1::respond(stream, status, &headers, body.as_bytes()).await;
+    (headers, body)
 }
 
 fn html_escape(s: &str) -> String {

@@ -172,10 +172,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
-use crate::connections::{accept, Readers};
-use crate::http1::{self, Limits, Request};
+use crate::serve::{Incoming, Limits, Request, Responder, Server};
 use crate::{AccessToken, App, ErrorCode, LoginClient, RedirectUri};
 use contract::{Delivery, Service};
 
@@ -183,7 +182,7 @@ use contract::{Delivery, Service};
 pub const USER_ID: &str = "SIM123";
 
 /// What a request may hold. How many connections are read at once, and
-/// for how long: as for every listener of the crate (`connections.rs`).
+/// for how long: as for every listener of the crate (`serve.rs`).
 const LIMITS: Limits = Limits {
     head: 16 * 1024,
     body: Some(64 * 1024),
@@ -322,7 +321,11 @@ impl Simulator {
             })
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         let service = Arc::new(Mutex::new(Service::new(app.clone())));
-        let server = tokio::spawn(serve(listener, service.clone(), http));
+        let server = tokio::spawn(serve(
+            Server::new(listener, None, LIMITS),
+            service.clone(),
+            http,
+        ));
         Ok(Self {
             base_url,
             service,
@@ -458,44 +461,33 @@ impl Simulator {
     }
 }
 
-/// Accepts connections and answers each request read, in a task of its own.
-async fn serve(listener: TcpListener, service: Arc<Mutex<Service>>, http: reqwest::Client) {
-    let mut readers = Readers::new(LIMITS);
+/// Answers each request read, in a task of its own.
+async fn serve(mut server: Server, service: Arc<Mutex<Service>>, http: reqwest::Client) {
     loop {
-        tokio::select! {
-            // Requests already read first, so that they never wait behind
-            // new connections.
-            biased;
-            Some((read, stream)) = readers.next() => {
-                tokio::spawn(answer(read, stream, service.clone(), http.clone()));
+        match server.next().await {
+            Incoming::Request(request, sender) => {
+                tokio::spawn(answer(request, sender, service.clone(), http.clone()));
             }
-            accepted = accept(&listener, None) => match accepted {
-                Ok(stream) => readers.add(stream),
-                // Too many files, a reset: not fatal, not retried at once.
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            },
+            // Already answered (400, 413, 431).
+            Incoming::Unreadable(reason) => {
+                lock(&service).problems.push(Problem::Unreadable { reason })
+            }
         }
     }
 }
 
+fn lock(service: &Mutex<Service>) -> MutexGuard<'_, Service> {
+    service.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Answers one request, and makes the notifier POST it calls for.
 async fn answer(
-    read: Result<Request, http1::ReadError>,
-    mut stream: TcpStream,
+    request: Request,
+    sender: Responder,
     service: Arc<Mutex<Service>>,
     http: reqwest::Client,
 ) {
-    let lock = || service.lock().unwrap_or_else(PoisonError::into_inner);
-    let request = match read {
-        Ok(request) => request,
-        Err(error) => {
-            let reason = error.reason(LIMITS);
-            lock().problems.push(Problem::Unreadable { reason });
-            http1::respond(&mut stream, error.status(), &[], b"").await;
-            return;
-        }
-    };
-    let (answer, delivery) = lock().handle(&request);
+    let (answer, delivery) = lock(&service).handle(&request);
     let mut headers = Vec::new();
     if !answer.body.is_empty() {
         headers.push(("Content-Type", "application/json"));
@@ -503,7 +495,7 @@ async fn answer(
     if let Some(location) = &answer.location {
         headers.push(("Location", location.as_str()));
     }
-    http1::respond(&mut stream, answer.status, &headers, &answer.body).await;
+    sender.send(answer.status, &headers, answer.body);
     if let Some(delivery) = delivery {
         deliver(delivery, &service, &http).await;
     }
@@ -526,9 +518,5 @@ async fn deliver(delivery: Delivery, service: &Mutex<Service>, http: &reqwest::C
         url: delivery.url,
         reason,
     };
-    service
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .problems
-        .push(problem);
+    lock(service).problems.push(problem);
 }

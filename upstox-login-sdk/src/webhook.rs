@@ -10,14 +10,20 @@
 //! over 16 KiB (413). It reads connections as the login callback listener
 //! does (every one accepted, at most 128 read at once, 10 s each), so a
 //! flood of idle or slow connections cannot keep Upstox's POST out, and
-//! memory stays bounded. It never logs or reports a token or a body.
+//! memory stays bounded. It never logs or reports a token or a body. A
+//! flood of such requests is told at most
+//! [`FloodSummary::TOLD_PER_SECOND`] events a second, the rest counted
+//! into a [`NotifierEvent::Flood`].
 //!
 //! Upstox reaches it at the notifier URL registered for the app: a public
-//! `https` URL, forwarded here by a tunnel or a reverse proxy. Nothing
-//! authenticates that POST, and a client id is no secret: make the path
-//! hard to guess (`/upstox/notify/<random>`, registered as such), listen
-//! on loopback behind the forwarder, and confirm the token with a cheap
-//! authenticated call before trusting it.
+//! `https` URL, forwarded here by a tunnel or a reverse proxy
+//! ([`NotifierServer::bind_host`] on `localhost` listens on both loopback
+//! addresses, whichever the forwarder resolves), or served by this
+//! receiver itself with a certificate (`NotifierServer::with_tls`, feature
+//! `webhook-tls`). Nothing authenticates that POST, and a client id is no
+//! secret: make the path hard to guess (`/upstox/notify/<random>`,
+//! registered as such), and confirm the token with a cheap authenticated
+//! call before trusting it.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,12 +44,10 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
-
-use crate::connections::{accept, Readers};
-use crate::http1::{self, Limits, Request};
+use crate::serve::{self, Host, Incoming, Limits, Request, Responder, Server};
+use crate::stray::{Flood, Kind};
 use crate::terminal::escape;
-use crate::{ClientId, NotifierError, NotifierPayload, Session};
+use crate::{ClientId, FloodSummary, NotifierError, NotifierPayload, Session, StrayRequest};
 
 /// What a request may hold; the payload is a few hundred bytes.
 const LIMITS: Limits = Limits {
@@ -56,31 +60,23 @@ const LIMITS: Limits = Limits {
 #[non_exhaustive]
 pub enum NotifierEvent {
     /// A request to another path (404) or with another method than POST
-    /// (405). Its method and path are as any sender wrote them: `Display`
-    /// escapes them for a terminal.
-    Ignored {
-        /// The method.
-        method: String,
-        /// The path, without its query.
-        path: String,
-    },
+    /// (405).
+    Ignored(StrayRequest),
     /// A POST whose body is not a payload for this app (400).
     Rejected(NotifierError),
     /// A request that was not HTTP, or over the size limits (400, 413, 431).
     Unreadable(String),
+    /// Requests of a flood, counted instead of told one by one.
+    Flood(FloodSummary),
 }
 
 impl fmt::Display for NotifierEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NotifierEvent::Ignored { method, path } => write!(
-                f,
-                "ignored a stray request: {} {}",
-                escape(method),
-                escape(path)
-            ),
+            NotifierEvent::Ignored(stray) => stray.fmt(f),
             NotifierEvent::Rejected(e) => write!(f, "rejected a notifier POST: {e}"),
             NotifierEvent::Unreadable(why) => write!(f, "refused a request: {why}"),
+            NotifierEvent::Flood(summary) => summary.fmt(f),
         }
     }
 }
@@ -128,35 +124,104 @@ impl std::error::Error for WebhookError {
 /// A listener for the notifier webhook's POST. See the [module documentation](self).
 #[derive(Debug)]
 pub struct NotifierServer {
-    listener: TcpListener,
+    server: Server,
     /// The request target Upstox POSTs to: the path, and the query if any.
     target: String,
+    /// `localhost`, when listening on both loopbacks: the host of [`url`](Self::url).
+    localhost: bool,
+    /// Whether it serves HTTPS.
+    tls: bool,
 }
 
 impl NotifierServer {
     /// Listens on `address` (port `0` picks a free one) for POSTs to
     /// `path` (with a query, if the registered notifier URL has one;
-    /// compared exactly).
+    /// compared exactly). `address` alone: for `localhost` (both loopback
+    /// addresses), use [`bind_host`](Self::bind_host).
     pub async fn bind(address: SocketAddr, path: &str) -> Result<Self, WebhookError> {
+        Self::listen(Host::Ip(address.ip()), address.port(), path).await
+    }
+
+    /// Listens on every address `host` stands for: `localhost` is both
+    /// `127.0.0.1` and `[::1]` (where the machine has IPv6), so that a
+    /// forwarder resolving `localhost` to either reaches this receiver; an
+    /// IP address is itself. If any of them is taken, this fails naming it,
+    /// rather than leave the POSTs to that address to whatever listens
+    /// there. Port `0` picks a port free on all of them.
+    pub async fn bind_host(host: &str, port: u16, path: &str) -> Result<Self, WebhookError> {
+        let host = if host.eq_ignore_ascii_case("localhost") {
+            Host::Localhost
+        } else {
+            let ip = host.trim_start_matches('[').trim_end_matches(']');
+            Host::Ip(ip.parse().map_err(|_| {
+                WebhookError::Io(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "the listen host {} is neither `localhost` nor an IP address",
+                        escape(host)
+                    ),
+                ))
+            })?)
+        };
+        Self::listen(host, port, path).await
+    }
+
+    async fn listen(host: Host, port: u16, path: &str) -> Result<Self, WebhookError> {
         if !path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(WebhookError::InvalidPath(path.to_string()));
         }
-        let listener = TcpListener::bind(address).await.map_err(WebhookError::Io)?;
+        let (listener, also) = serve::bind(host, port).await.map_err(|(address, error)| {
+            // Named, so that the user knows which one another program holds.
+            WebhookError::Io(std::io::Error::new(
+                error.kind(),
+                format!("{address}: {error}"),
+            ))
+        })?;
         Ok(Self {
-            listener,
+            localhost: also.is_some(),
+            server: Server::new(listener, also, LIMITS),
             target: path.to_string(),
+            tls: false,
         })
     }
 
-    /// The address listened on (with the real port).
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+    /// Serves HTTPS instead of HTTP, with the certificate chain and the
+    /// private key in the PEM files `cert_pem` and `key_pem` (as a reverse
+    /// proxy would be given). A plain-HTTP request is then not taken.
+    #[cfg(feature = "webhook-tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "webhook-tls")))]
+    pub fn with_tls(
+        mut self,
+        cert_pem: &std::path::Path,
+        key_pem: &std::path::Path,
+    ) -> Result<Self, WebhookError> {
+        let acceptor = serve::tls_acceptor(cert_pem, key_pem).map_err(WebhookError::Io)?;
+        self.server.set_tls(acceptor);
+        self.tls = true;
+        Ok(self)
     }
 
-    /// `http://<address><path>`: where to forward the public notifier URL
-    /// (or, in tests, the URL to give the simulator).
+    /// The address listened on (with the real port; for `localhost`, the
+    /// IPv4 one).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.server.listener().local_addr()
+    }
+
+    /// `http://<address><path>` (`https` with TLS; `localhost:<port>` when
+    /// listening on both loopbacks): where to forward the public notifier
+    /// URL (or, in tests, the URL to give the simulator).
     pub fn url(&self) -> std::io::Result<String> {
-        Ok(format!("http://{}{}", self.local_addr()?, self.target))
+        let scheme = if self.tls { "https" } else { "http" };
+        let address = self.local_addr()?;
+        if self.localhost {
+            Ok(format!(
+                "{scheme}://localhost:{}{}",
+                address.port(),
+                self.target
+            ))
+        } else {
+            Ok(format!("{scheme}://{address}{}", self.target))
+        }
     }
 
     /// Waits for the payload for `client_id`, answers it `200`, and returns
@@ -173,56 +238,53 @@ impl NotifierServer {
     /// [`wait_for_session`](Self::wait_for_session), telling `on_event`
     /// about every request it answers and ignores.
     pub async fn wait_for_session_with(
-        self,
+        mut self,
         client_id: &ClientId,
         timeout: Duration,
         mut on_event: impl FnMut(NotifierEvent),
     ) -> Result<Session, WebhookError> {
-        // Dropped on return, which closes every connection still being read.
-        let mut readers = Readers::new(LIMITS);
-        let deadline = tokio::time::sleep(timeout);
-        tokio::pin!(deadline);
-        loop {
-            tokio::select! {
-                // Requests already read first, so that they never wait
-                // behind new connections.
-                biased;
-                _ = &mut deadline => return Err(WebhookError::Timeout(timeout)),
-                Some((read, mut stream)) = readers.next() => {
-                    let request = match read {
-                        Ok(request) => request,
-                        Err(error) => {
-                            http1::respond(&mut stream, error.status(), &[], b"").await;
-                            on_event(NotifierEvent::Unreadable(error.reason(LIMITS)));
-                            continue;
-                        }
-                    };
-                    match self.take(&request, client_id) {
-                        Ok(session) => {
-                            answer(&mut stream, 200, r#"{"status":"success"}"#).await;
-                            return Ok(session);
-                        }
-                        Err((status, event)) => {
-                            let body = match &event {
-                                NotifierEvent::Rejected(e) => {
-                                    serde_json::json!({"status": "error", "message": e.to_string()})
-                                        .to_string()
-                                }
-                                _ => String::new(),
-                            };
-                            answer(&mut stream, status, &body).await;
-                            on_event(event);
-                        }
-                    }
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut flood = Flood::new();
+        let on_event = &mut on_event;
+        let outcome = loop {
+            let Some(incoming) = self.server.next_until(flood.wake(deadline)).await else {
+                if tokio::time::Instant::now() >= deadline {
+                    break Err(WebhookError::Timeout(timeout));
                 }
-                accepted = accept(&self.listener, None) => match accepted {
-                    Ok(stream) => readers.add(stream),
-                    // A failed accept (too many files, a reset) is not
-                    // fatal, but is not retried at once either.
-                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-                },
+                flood.flush(on_event, NotifierEvent::Flood);
+                continue;
+            };
+            let (request, sender) = match incoming {
+                Incoming::Request(request, sender) => (request, sender),
+                // Already answered (400, 413, 431).
+                Incoming::Unreadable(why) => {
+                    let event = NotifierEvent::Unreadable(why);
+                    flood.report(Kind::Unreadable, event, on_event, NotifierEvent::Flood);
+                    continue;
+                }
+            };
+            match self.take(&request, client_id) {
+                Ok(session) => {
+                    let answered = answer(sender, 200, r#"{"status":"success"}"#);
+                    answered.send_and_wait().await;
+                    break Ok(session);
+                }
+                Err((status, kind, event)) => {
+                    let body = match &event {
+                        NotifierEvent::Rejected(e) => {
+                            serde_json::json!({"status": "error", "message": e.to_string()})
+                                .to_string()
+                        }
+                        _ => String::new(),
+                    };
+                    answer(sender, status, &body).send();
+                    flood.report(kind, event, on_event, NotifierEvent::Flood);
+                }
             }
-        }
+        };
+        // Dropping the server closes every connection still being read.
+        flood.finish(on_event, NotifierEvent::Flood);
+        outcome
     }
 
     /// The session a request hands over, or its answer's status and why.
@@ -230,13 +292,13 @@ impl NotifierServer {
         &self,
         request: &Request,
         client_id: &ClientId,
-    ) -> Result<Session, (u16, NotifierEvent)> {
+    ) -> Result<Session, (u16, Kind, NotifierEvent)> {
         let ignored = |status| {
-            let event = NotifierEvent::Ignored {
+            let event = NotifierEvent::Ignored(StrayRequest {
                 method: request.method.clone(),
                 path: request.path().to_string(),
-            };
-            (status, event)
+            });
+            (status, Kind::Ignored, event)
         };
         if request.target != self.target {
             return Err(ignored(404));
@@ -246,15 +308,44 @@ impl NotifierServer {
         }
         NotifierPayload::parse(&request.body)
             .and_then(|payload| payload.into_session(client_id))
-            .map_err(|e| (400, NotifierEvent::Rejected(e)))
+            .map_err(|e| (400, Kind::Rejected, NotifierEvent::Rejected(e)))
     }
 }
 
-async fn answer(stream: &mut TcpStream, status: u16, body: &str) {
-    let headers: &[(&str, &str)] = if body.is_empty() {
-        &[]
-    } else {
-        &[("Content-Type", "application/json")]
-    };
-    http1::respond(stream, status, headers, body.as_bytes()).await;
+/// An answer to the sender of a request, ready to send.
+struct Answer {
+    sender: Responder,
+    status: u16,
+    body: String,
+}
+
+fn answer(sender: Responder, status: u16, body: &str) -> Answer {
+    Answer {
+        sender,
+        status,
+        body: body.to_string(),
+    }
+}
+
+impl Answer {
+    fn headers(&self) -> &'static [(&'static str, &'static str)] {
+        if self.body.is_empty() {
+            &[]
+        } else {
+            &[("Content-Type", "application/json")]
+        }
+    }
+
+    fn send(self) {
+        let headers = self.headers();
+        self.sender.send(self.status, headers, self.body);
+    }
+
+    /// Sends, and waits until it is written: the last answer.
+    async fn send_and_wait(self) {
+        let headers = self.headers();
+        self.sender
+            .send_and_wait(self.status, headers, self.body)
+            .await;
+    }
 }

@@ -5,7 +5,8 @@
 //! holder, who approves it in the Upstox app or on WhatsApp; Upstox then
 //! POSTs the token to the notifier URL registered for the app. Forward that
 //! public URL to this machine (a tunnel, a reverse proxy): the example
-//! listens on `--listen ADDR` (default 127.0.0.1:8080) for POSTs to `--path
+//! listens on `--listen HOST:PORT` (default `localhost:8080`: both
+//! 127.0.0.1 and [::1], or it refuses to start) for POSTs to `--path
 //! PATH` (default `/upstox/notify`; make it hard to guess), checks the
 //! payload's client id, and prints the session with its token masked.
 //!
@@ -13,11 +14,10 @@
 //! simulated Upstox on loopback, which "approves" after a second and POSTs
 //! the payload to the listener, so every step can be seen working offline.
 //!
-//! Options: `--listen ADDR`, `--path PATH`, `--timeout SECS` (default 600).
+//! Options: `--listen HOST:PORT`, `--path PATH`, `--timeout SECS` (default 600).
 
 mod simulated;
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -29,14 +29,15 @@ use upstox_login_sdk::{
 };
 
 struct Options {
-    listen: SocketAddr,
+    /// `localhost` or an IP address, and a port.
+    listen: (String, u16),
     path: String,
     timeout: Duration,
 }
 
 fn parse_args() -> Result<Options, String> {
     let mut options = Options {
-        listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        listen: ("localhost".into(), 8080),
         path: "/upstox/notify".into(),
         timeout: Duration::from_secs(600),
     };
@@ -46,9 +47,9 @@ fn parse_args() -> Result<Options, String> {
         match arg.as_str() {
             "--listen" => {
                 let addr = value("--listen")?;
-                options.listen = addr.parse().map_err(|_| {
-                    format!("--listen: not an address such as 127.0.0.1:8080: {addr}")
-                })?;
+                let bad = || format!("--listen: not HOST:PORT such as localhost:8080: {addr}");
+                let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
+                options.listen = (host.to_string(), port.parse().map_err(|_| bad())?);
             }
             "--path" => options.path = value("--path")?,
             "--timeout" => {
@@ -59,7 +60,9 @@ fn parse_args() -> Result<Options, String> {
                 options.timeout = Duration::from_secs(secs);
             }
             "-h" | "--help" => {
-                return Err("usage: indie [--listen ADDR] [--path PATH] [--timeout SECS]".into())
+                return Err(
+                    "usage: indie [--listen HOST:PORT] [--path PATH] [--timeout SECS]".into(),
+                )
             }
             other => return Err(format!("unknown argument {other}; try --help")),
         }
@@ -94,7 +97,8 @@ async fn run() -> Result<(), String> {
     // This flow does not use the app's redirect URI.
     let unused = RedirectUri::new("http://127.0.0.1/").map_err(|e| e.to_string())?;
     let app = App::new(ClientId::new(client_id), ClientSecret::new(secret), unused);
-    let server = NotifierServer::bind(options.listen, &options.path)
+    let (host, port) = &options.listen;
+    let server = NotifierServer::bind_host(host, *port, &options.path)
         .await
         .map_err(|e| e.to_string())?;
     let session = request_and_wait(&client, &app, server, &options).await?;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::{usual_status, Endpoint};
-use crate::http1::Request;
+use crate::serve::Request;
 use crate::ErrorCode;
 
 pub(super) const DIALOG: &str = "/v2/login/authorization/dialog";

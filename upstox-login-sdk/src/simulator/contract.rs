@@ -17,7 +17,7 @@ use super::checks::{
     route, v2_headers, Refusal, DIALOG, INDIE,
 };
 use super::{usual_status, Endpoint, Problem, USER_ID};
-use crate::http1::Request;
+use crate::serve::Request;
 use crate::{App, ErrorCode, State};
 
 /// How long an indie-user request waits for approval (as `authorization_expiry`).
