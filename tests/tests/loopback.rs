@@ -5,11 +5,12 @@
 use std::time::Duration;
 
 use httpmock::prelude::*;
-use upstox_login_sdk::loopback::{CallbackServer, LoopbackError, LoopbackEvent};
+use upstox_login_sdk::loopback::{CallbackServer, LoopbackEvent};
 use upstox_login_sdk::{
     App, AuthorizationCode, CallbackError, ClientId, ClientSecret, Error, ErrorCode, LoginClient,
     PendingLogin, RedirectUri,
 };
+use upstox_login_sdk::{Listener, Waiting};
 use upstox_login_tests::*;
 
 /// A mock Upstox whose login dialog redirects back with `CODE` and the state.
@@ -68,7 +69,7 @@ fn listen(
     server: CallbackServer,
     login: PendingLogin,
     timeout: Duration,
-) -> tokio::task::JoinHandle<(Result<AuthorizationCode, LoopbackError>, Vec<LoopbackEvent>)> {
+) -> tokio::task::JoinHandle<(Result<AuthorizationCode, Error>, Vec<LoopbackEvent>)> {
     tokio::spawn(async move {
         let mut events = Vec::new();
         let result = server
@@ -207,11 +208,17 @@ async fn no_callback_times_out() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, LoopbackError::Timeout(d) if d == Duration::from_millis(300)),
+        matches!(err, Error::TimedOut { waiting_for: Waiting::LoginCallback, after, .. }
+            if after == Duration::from_millis(300)),
         "{err:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(3));
-    assert!(err.to_string().contains("no login callback arrived"));
+    // The duration as given, not rounded to whole seconds.
+    assert!(
+        err.to_string()
+            .contains("no login callback arrived within 300ms"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -233,7 +240,7 @@ async fn error_callback_ends_the_login() {
     );
     let (result, _) = waiting.await.unwrap();
     match result {
-        Err(LoopbackError::Callback(CallbackError::Denied { error, description })) => {
+        Err(Error::Callback(CallbackError::Denied { error, description })) => {
             assert_eq!(error, "access_denied");
             assert_eq!(description.as_deref(), Some("<script>no</script>"));
         }
@@ -271,10 +278,7 @@ async fn a_non_loopback_redirect_uri_is_refused() {
         let err = CallbackServer::bind(&RedirectUri::new(uri).unwrap())
             .await
             .unwrap_err();
-        assert!(
-            matches!(err, LoopbackError::NotLoopback(_)),
-            "{uri}: {err:?}"
-        );
+        assert!(matches!(err, Error::NotLoopback(_)), "{uri}: {err:?}");
     }
 }
 
@@ -295,7 +299,7 @@ async fn a_login_for_another_redirect_uri_fails_at_once() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, LoopbackError::Callback(CallbackError::Malformed(_))),
+        matches!(err, Error::Callback(CallbackError::Malformed(_))),
         "{err:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(2));
@@ -361,9 +365,9 @@ async fn localhost_with_its_ipv6_side_taken_is_refused() {
     let err = CallbackServer::bind(&uri).await.unwrap_err();
     let text = err.to_string();
     assert!(
-        matches!(&err, LoopbackError::Bind { address, error }
+        matches!(&err, Error::Listen { listener: Listener::LoginCallback, address: Some(address), source, .. }
             if *address == std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port))
-                && error.kind() == std::io::ErrorKind::AddrInUse),
+                && source.kind() == std::io::ErrorKind::AddrInUse),
         "{err:?}"
     );
     assert!(
@@ -383,7 +387,7 @@ async fn a_taken_port_is_named_in_the_error() {
         let uri = RedirectUri::new(format!("http://{host}:{port}/cb")).unwrap();
         let err = CallbackServer::bind(&uri).await.unwrap_err();
         assert!(
-            matches!(&err, LoopbackError::Bind { address, .. }
+            matches!(&err, Error::Listen { address: Some(address), .. }
                 if *address == std::net::SocketAddr::from(([127, 0, 0, 1], port))),
             "{host}: {err:?}"
         );
@@ -404,7 +408,7 @@ async fn complete_login_on_port_0(
 ) -> (
     MockServer,
     reqwest::Response,
-    tokio::task::JoinHandle<Result<upstox_login_sdk::Session, LoopbackError>>,
+    tokio::task::JoinHandle<Result<upstox_login_sdk::Session, Error>>,
 ) {
     let app = App::new(
         ClientId::new(CLIENT_ID),
@@ -480,7 +484,7 @@ async fn complete_login_tells_the_browser_when_the_exchange_fails() {
     assert!(!text.to_lowercase().contains("logged in to"), "{text}");
     assert!(!text.contains(CODE) && !text.contains("<script>"), "{text}");
     match done.await.unwrap() {
-        Err(LoopbackError::Exchange(e)) => {
+        Err(e @ Error::Api(_)) => {
             assert!(e.has_code(&ErrorCode::InvalidCodeOrCredentials), "{e}")
         }
         other => panic!("expected the exchange's error, got {other:?}"),

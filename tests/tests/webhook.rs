@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use upstox_login_sdk::simulator::{Simulator, USER_ID};
-use upstox_login_sdk::webhook::{NotifierEvent, NotifierServer, WebhookError};
+use upstox_login_sdk::webhook::{NotifierEvent, NotifierServer};
+use upstox_login_sdk::Error;
 use upstox_login_sdk::{ClientId, IndieTokenOptions, NotifierError, Session};
 use upstox_login_tests::raw::read_request;
 use upstox_login_tests::*;
@@ -29,7 +30,7 @@ fn payload(client_id: &str) -> Value {
 struct Waiting {
     url: String,
     address: String,
-    done: tokio::task::JoinHandle<(Result<Session, WebhookError>, Vec<NotifierEvent>)>,
+    done: tokio::task::JoinHandle<(Result<Session, Error>, Vec<NotifierEvent>)>,
 }
 
 async fn waiting(timeout: Duration) -> Waiting {
@@ -59,7 +60,7 @@ async fn post(url: &str, body: impl Into<reqwest::Body>) -> (u16, String) {
     (answer.status().as_u16(), answer.text().await.unwrap())
 }
 
-async fn finished(w: Waiting) -> (Result<Session, WebhookError>, Vec<NotifierEvent>) {
+async fn finished(w: Waiting) -> (Result<Session, Error>, Vec<NotifierEvent>) {
     tokio::time::timeout(Duration::from_secs(5), w.done)
         .await
         .expect("the receiver ends")
@@ -296,12 +297,22 @@ async fn no_payload_times_out_and_a_bad_path_is_refused() {
         .wait_for_session(&ClientId::new(CLIENT_ID), Duration::from_millis(200))
         .await
         .unwrap_err();
-    assert!(matches!(e, WebhookError::Timeout(_)), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::TimedOut {
+                waiting_for: upstox_login_sdk::Waiting::NotifierPayload,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("within 200ms"), "{e}");
     for bad in ["hook", "/a b", "/a\nb", ""] {
         let e = NotifierServer::bind("127.0.0.1:0".parse().unwrap(), bad)
             .await
             .unwrap_err();
-        assert!(matches!(e, WebhookError::InvalidPath(_)), "{bad:?}: {e:?}");
+        assert!(matches!(e, Error::InvalidInput(_)), "{bad:?}: {e:?}");
     }
 }
 

@@ -263,6 +263,18 @@ impl From<StoreError> for Error {
 }
 
 impl Error {
+    pub(crate) fn listen(
+        listener: Listener,
+        address: Option<SocketAddr>,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Listen {
+            listener,
+            address,
+            source,
+        }
+    }
+
     /// The HTTP status, where there was an answer.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -598,49 +610,3 @@ impl fmt::Debug for RedirectError {
 }
 
 impl std::error::Error for RedirectError {}
-
-#[cfg(feature = "loopback")]
-impl From<crate::loopback::LoopbackError> for Error {
-    fn from(e: crate::loopback::LoopbackError) -> Self {
-        use crate::loopback::LoopbackError as L;
-        let listen = |address, source| Error::Listen {
-            listener: Listener::LoginCallback,
-            address,
-            source,
-        };
-        match e {
-            L::NotLoopback(uri) => Error::NotLoopback(uri),
-            L::Io(source) => listen(None, source),
-            L::Bind { address, error } => listen(Some(address), error),
-            L::Timeout(after) => Error::TimedOut {
-                waiting_for: Waiting::LoginCallback,
-                after,
-            },
-            L::Callback(e) => Error::Callback(e),
-            L::Exchange(e) => e,
-        }
-    }
-}
-
-#[cfg(feature = "webhook")]
-impl From<crate::webhook::WebhookError> for Error {
-    fn from(e: crate::webhook::WebhookError) -> Self {
-        use crate::webhook::WebhookError as W;
-        match e {
-            W::InvalidPath(path) => Error::InvalidInput(format!(
-                "{} cannot be the notifier webhook's path (it starts with `/`, with no white \
-                 space)",
-                crate::terminal::escape(&path)
-            )),
-            W::Io(source) => Error::Listen {
-                listener: Listener::NotifierWebhook,
-                address: None,
-                source,
-            },
-            W::Timeout(after) => Error::TimedOut {
-                waiting_for: Waiting::NotifierPayload,
-                after,
-            },
-        }
-    }
-}

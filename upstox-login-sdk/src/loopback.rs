@@ -17,11 +17,12 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use crate::error::{Listener, Waiting};
 use crate::expiry::format_ist;
 use crate::serve::{self, Host, Incoming, Limits, Responder, Server};
 use crate::stray::{Flood, Kind};
-use crate::CallbackError;
 use crate::{App, AuthorizationCode, LoginClient, PendingLogin, RedirectUri, Session};
+use crate::{CallbackError, Error};
 use crate::{FloodSummary, StrayRequest};
 
 /// What is read of a request: its head, at most 16 KiB; a body is never
@@ -53,78 +54,6 @@ impl fmt::Display for LoopbackEvent {
     }
 }
 
-/// Why no code was received.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum LoopbackError {
-    /// The redirect URI is not on this machine (`127.0.0.0/8`, `localhost`, `[::1]`).
-    NotLoopback(RedirectUri),
-    /// The listener could not be set up.
-    Io(std::io::Error),
-    /// An address the redirect URI's host stands for could not be listened
-    /// on (for `localhost`, both `127.0.0.1` and `[::1]`): a browser
-    /// connecting there would not reach this listener, and whatever holds
-    /// it could receive the code and the state. Nothing was printed yet.
-    Bind {
-        /// The address.
-        address: SocketAddr,
-        /// Why (`AddrInUse`: another program listens there).
-        error: std::io::Error,
-    },
-    /// No valid callback arrived in time.
-    Timeout(Duration),
-    /// The callback ended the login without a code (Upstox sent an error,
-    /// or the state matched but no code came).
-    Callback(CallbackError),
-    /// The code came, but exchanging it failed (the browser was told why).
-    Exchange(crate::Error),
-}
-
-impl fmt::Display for LoopbackError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LoopbackError::NotLoopback(uri) => write!(
-                f,
-                "the redirect URI {uri} is not on this machine; a loopback login needs one such as \
-                 http://127.0.0.1:5055/callback (registered with the app)"
-            ),
-            LoopbackError::Io(e) => write!(f, "could not listen for the login callback: {e}"),
-            LoopbackError::Bind { address, error } => {
-                write!(f, "could not listen for the login callback on {address}: ")?;
-                match error.kind() {
-                    std::io::ErrorKind::AddrInUse => write!(
-                        f,
-                        "the address is in use by another program, which a browser could \
-                         hand the login code to; stop it or register another port ({error})"
-                    ),
-                    std::io::ErrorKind::PermissionDenied => {
-                        write!(f, "permission denied ({error})")
-                    }
-                    _ => write!(f, "{error}"),
-                }
-            }
-            LoopbackError::Timeout(d) => write!(
-                f,
-                "no login callback arrived within {} s; was the login finished in the browser?",
-                d.as_secs()
-            ),
-            LoopbackError::Callback(e) => e.fmt(f),
-            LoopbackError::Exchange(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for LoopbackError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            LoopbackError::Io(e) | LoopbackError::Bind { error: e, .. } => Some(e),
-            LoopbackError::Callback(e) => Some(e),
-            LoopbackError::Exchange(e) => e.source(),
-            _ => None,
-        }
-    }
-}
-
 /// A listener for the login callback.
 #[derive(Debug)]
 pub struct CallbackServer {
@@ -142,12 +71,12 @@ impl CallbackServer {
     ///
     /// `localhost` is listened on at both `127.0.0.1` and `[::1]` (where the
     /// machine has IPv6): if either is taken, this fails with
-    /// [`LoopbackError::Bind`] naming it, rather than leave a browser that
+    /// [`Error::Listen`] naming it, rather than leave a browser that
     /// tries the other address first to whatever listens there.
-    pub async fn bind(redirect_uri: &RedirectUri) -> Result<Self, LoopbackError> {
+    pub async fn bind(redirect_uri: &RedirectUri) -> Result<Self, Error> {
         let url = redirect_uri.url();
         if url.scheme() != "http" || !crate::config::is_loopback(url) {
-            return Err(LoopbackError::NotLoopback(redirect_uri.clone()));
+            return Err(Error::NotLoopback(redirect_uri.clone()));
         }
         let port = url.port_or_known_default().unwrap_or(80);
         // Every address the host stands for: `localhost` is both loopbacks
@@ -157,17 +86,19 @@ impl CallbackServer {
             Some(url::Host::Ipv6(ip)) => Host::Ip(IpAddr::V6(ip)),
             _ => Host::Localhost,
         };
-        let (listener, also) = serve::bind(host, port)
-            .await
-            .map_err(|(address, error)| LoopbackError::Bind { address, error })?;
-        let bound = listener.local_addr().map_err(LoopbackError::Io)?.port();
+        let (listener, also) = serve::bind(host, port).await.map_err(|(address, error)| {
+            Error::listen(Listener::LoginCallback, Some(address), error)
+        })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|e| Error::listen(Listener::LoginCallback, None, e))?
+            .port();
         let mut actual = url.clone();
         if port == 0 {
             let _ = actual.set_port(Some(bound));
         }
         let redirect_uri = if port == 0 {
-            RedirectUri::new(actual.as_str())
-                .map_err(|e| LoopbackError::Io(std::io::Error::other(e.to_string())))?
+            RedirectUri::new(actual.as_str()).map_err(Error::from)?
         } else {
             redirect_uri.clone()
         };
@@ -201,7 +132,7 @@ impl CallbackServer {
     /// Waits for the callback of `login`, exchanges its code for a session
     /// (as [`LoginClient::exchange_code`], with the login's redirect URI),
     /// and only then answers the browser: "logged in until ... IST", or the
-    /// failure and its advice. Fails with [`LoopbackError::Exchange`] when
+    /// failure and its advice. Fails with the exchange's [`Error`] when
     /// the exchange fails (the code is spent either way).
     pub async fn complete_login(
         self,
@@ -209,7 +140,7 @@ impl CallbackServer {
         app: &App,
         login: &PendingLogin,
         timeout: Duration,
-    ) -> Result<Session, LoopbackError> {
+    ) -> Result<Session, Error> {
         self.complete_login_with(client, app, login, timeout, |_| {})
             .await
     }
@@ -223,7 +154,7 @@ impl CallbackServer {
         login: &PendingLogin,
         timeout: Duration,
         on_event: impl FnMut(LoopbackEvent),
-    ) -> Result<Session, LoopbackError> {
+    ) -> Result<Session, Error> {
         let (code, browser, _serving) = self.receive(login, timeout, on_event).await?;
         match client
             .exchange_at(app, login.redirect_uri(), code, None)
@@ -241,7 +172,7 @@ impl CallbackServer {
                 // The error carries no secret and escapes what the server sent.
                 let text = format!("The login did not complete: {e}");
                 respond(browser, 502, "Login failed", &text).await;
-                Err(LoopbackError::Exchange(e))
+                Err(e)
             }
         }
     }
@@ -255,7 +186,7 @@ impl CallbackServer {
         self,
         login: &PendingLogin,
         timeout: Duration,
-    ) -> Result<AuthorizationCode, LoopbackError> {
+    ) -> Result<AuthorizationCode, Error> {
         self.wait_for_code_with(login, timeout, |_| {}).await
     }
 
@@ -266,7 +197,7 @@ impl CallbackServer {
         login: &PendingLogin,
         timeout: Duration,
         on_event: impl FnMut(LoopbackEvent),
-    ) -> Result<AuthorizationCode, LoopbackError> {
+    ) -> Result<AuthorizationCode, Error> {
         let (code, browser, _serving) = self.receive(login, timeout, on_event).await?;
         respond(
             browser,
@@ -285,9 +216,9 @@ impl CallbackServer {
         login: &PendingLogin,
         timeout: Duration,
         mut on_event: impl FnMut(LoopbackEvent),
-    ) -> Result<(AuthorizationCode, Responder, Server), LoopbackError> {
+    ) -> Result<(AuthorizationCode, Responder, Server), Error> {
         if login.redirect_uri() != &self.redirect_uri {
-            return Err(LoopbackError::Callback(CallbackError::Malformed(format!(
+            return Err(Error::Callback(CallbackError::Malformed(format!(
                 "this login redirects to {}, but the listener is on {}",
                 login.redirect_uri(),
                 self.redirect_uri
@@ -302,7 +233,10 @@ impl CallbackServer {
         let outcome = loop {
             let Some(incoming) = server.next_until(flood.wake(deadline)).await else {
                 if tokio::time::Instant::now() >= deadline {
-                    break Err(LoopbackError::Timeout(timeout));
+                    break Err(Error::TimedOut {
+                        waiting_for: Waiting::LoginCallback,
+                        after: timeout,
+                    });
                 }
                 flood.flush(on_event, LoopbackEvent::Flood);
                 continue;
@@ -359,7 +293,7 @@ impl CallbackServer {
                 Err(e) => {
                     let text = format!("The login did not complete: {e}. You may close this tab.");
                     respond(browser, 400, "Login failed", &text).await;
-                    break Err(LoopbackError::Callback(e));
+                    break Err(Error::Callback(e));
                 }
             }
         };

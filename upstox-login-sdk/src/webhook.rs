@@ -44,9 +44,11 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::error::{Listener, Waiting};
 use crate::serve::{self, Host, Incoming, Limits, Request, Responder, Server};
 use crate::stray::{Flood, Kind};
 use crate::terminal::escape;
+use crate::Error;
 use crate::{ClientId, FloodSummary, NotifierError, NotifierPayload, Session, StrayRequest};
 
 /// What a request may hold; the payload is a few hundred bytes.
@@ -81,46 +83,6 @@ impl fmt::Display for NotifierEvent {
     }
 }
 
-/// Why no session was received.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum WebhookError {
-    /// The path is not one a request could have (it must start with `/`,
-    /// and hold no white space or control character).
-    InvalidPath(String),
-    /// The listener could not be set up.
-    Io(std::io::Error),
-    /// No payload for this app arrived in time.
-    Timeout(Duration),
-}
-
-impl fmt::Display for WebhookError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WebhookError::InvalidPath(path) => write!(
-                f,
-                "{} cannot be the notifier webhook's path (it starts with `/`, with no white space)",
-                escape(path)
-            ),
-            WebhookError::Io(e) => write!(f, "could not listen for the notifier webhook: {e}"),
-            WebhookError::Timeout(d) => write!(
-                f,
-                "no notifier payload for this app arrived within {} s; was the request approved?",
-                d.as_secs()
-            ),
-        }
-    }
-}
-
-impl std::error::Error for WebhookError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            WebhookError::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
 /// A listener for the notifier webhook's POST. See the [module documentation](self).
 #[derive(Debug)]
 pub struct NotifierServer {
@@ -138,7 +100,7 @@ impl NotifierServer {
     /// `path` (with a query, if the registered notifier URL has one;
     /// compared exactly). `address` alone: for `localhost` (both loopback
     /// addresses), use [`bind_host`](Self::bind_host).
-    pub async fn bind(address: SocketAddr, path: &str) -> Result<Self, WebhookError> {
+    pub async fn bind(address: SocketAddr, path: &str) -> Result<Self, Error> {
         Self::listen(Host::Ip(address.ip()), address.port(), path).await
     }
 
@@ -148,34 +110,32 @@ impl NotifierServer {
     /// IP address is itself. If any of them is taken, this fails naming it,
     /// rather than leave the POSTs to that address to whatever listens
     /// there. Port `0` picks a port free on all of them.
-    pub async fn bind_host(host: &str, port: u16, path: &str) -> Result<Self, WebhookError> {
+    pub async fn bind_host(host: &str, port: u16, path: &str) -> Result<Self, Error> {
         let host = if host.eq_ignore_ascii_case("localhost") {
             Host::Localhost
         } else {
             let ip = host.trim_start_matches('[').trim_end_matches(']');
             Host::Ip(ip.parse().map_err(|_| {
-                WebhookError::Io(std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    format!(
-                        "the listen host {} is neither `localhost` nor an IP address",
-                        escape(host)
-                    ),
+                Error::InvalidInput(format!(
+                    "the listen host {} is neither `localhost` nor an IP address",
+                    escape(host)
                 ))
             })?)
         };
         Self::listen(host, port, path).await
     }
 
-    async fn listen(host: Host, port: u16, path: &str) -> Result<Self, WebhookError> {
+    async fn listen(host: Host, port: u16, path: &str) -> Result<Self, Error> {
         if !path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(WebhookError::InvalidPath(path.to_string()));
+            return Err(Error::InvalidInput(format!(
+                "{} cannot be the notifier webhook's path (it starts with `/`, with no white \
+                 space)",
+                escape(path)
+            )));
         }
+        // The address is named, so that the user knows which one another program holds.
         let (listener, also) = serve::bind(host, port).await.map_err(|(address, error)| {
-            // Named, so that the user knows which one another program holds.
-            WebhookError::Io(std::io::Error::new(
-                error.kind(),
-                format!("{address}: {error}"),
-            ))
+            Error::listen(Listener::NotifierWebhook, Some(address), error)
         })?;
         Ok(Self {
             localhost: also.is_some(),
@@ -194,8 +154,9 @@ impl NotifierServer {
         mut self,
         cert_pem: &std::path::Path,
         key_pem: &std::path::Path,
-    ) -> Result<Self, WebhookError> {
-        let acceptor = serve::tls_acceptor(cert_pem, key_pem).map_err(WebhookError::Io)?;
+    ) -> Result<Self, Error> {
+        let acceptor = serve::tls_acceptor(cert_pem, key_pem)
+            .map_err(|e| Error::listen(Listener::NotifierWebhook, None, e))?;
         self.server.set_tls(acceptor);
         self.tls = true;
         Ok(self)
@@ -231,7 +192,7 @@ impl NotifierServer {
         self,
         client_id: &ClientId,
         timeout: Duration,
-    ) -> Result<Session, WebhookError> {
+    ) -> Result<Session, Error> {
         self.wait_for_session_with(client_id, timeout, |_| {}).await
     }
 
@@ -242,14 +203,17 @@ impl NotifierServer {
         client_id: &ClientId,
         timeout: Duration,
         mut on_event: impl FnMut(NotifierEvent),
-    ) -> Result<Session, WebhookError> {
+    ) -> Result<Session, Error> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut flood = Flood::new();
         let on_event = &mut on_event;
         let outcome = loop {
             let Some(incoming) = self.server.next_until(flood.wake(deadline)).await else {
                 if tokio::time::Instant::now() >= deadline {
-                    break Err(WebhookError::Timeout(timeout));
+                    break Err(Error::TimedOut {
+                        waiting_for: Waiting::NotifierPayload,
+                        after: timeout,
+                    });
                 }
                 flood.flush(on_event, NotifierEvent::Flood);
                 continue;
