@@ -317,13 +317,12 @@ impl fmt::Display for StoreError {
                 "{path} was written in session format version {v}; this release reads version {FORMAT_VERSION}"
             ),
             StoreErrorKind::Io => write!(f, "{path}: could not be read or written"),
-        }?;
-        if let Some(source) = &self.source {
-            write!(f, " ({source})")?;
         }
-        Ok(())
     }
 }
+
+/// The OS error, where there is one: returned here, not written into
+/// `Display`, so that a chain printer shows it once.
 
 impl std::error::Error for StoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
