@@ -289,12 +289,10 @@ async fn a_held_port_prints_each_cause_once() {
     let held = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = held.local_addr().expect("addr").port();
     let uri = RedirectUri::new(format!("http://127.0.0.1:{port}/cb")).expect("a URI");
-    let err = Error::from(
-        CallbackServer::bind(&uri)
-            .await
-            .err()
-            .expect("the port is held"),
-    );
+    let Err(err) = CallbackServer::bind(&uri).await else {
+        panic!("the port is held, yet it bound")
+    };
+    let err = Error::from(err);
     let Error::Listen { address, .. } = &err else {
         panic!("expected Listen, got {err:?}")
     };
@@ -303,12 +301,10 @@ async fn a_held_port_prints_each_cause_once() {
     assert!(texts.len() > 1, "the OS error is the cause: {texts:?}");
 
     let uri = RedirectUri::new("https://example.com/cb").expect("a URI");
-    let err = Error::from(
-        CallbackServer::bind(&uri)
-            .await
-            .err()
-            .expect("not loopback"),
-    );
+    let Err(err) = CallbackServer::bind(&uri).await else {
+        panic!("not loopback, yet it bound")
+    };
+    let err = Error::from(err);
     assert!(matches!(err, Error::NotLoopback(_)), "{err:?}");
     assert_each_cause_once("NotLoopback", &err);
 }

@@ -321,10 +321,9 @@ impl fmt::Display for StoreError {
     }
 }
 
-/// The OS error, where there is one: returned here, not written into
-/// `Display`, so that a chain printer shows it once.
-
 impl std::error::Error for StoreError {
+    /// The OS error, where there is one: returned here, not written into
+    /// `Display`, so that a chain printer shows it once.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.source.as_ref().map(|e| e as _)
     }

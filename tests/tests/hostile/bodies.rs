@@ -45,7 +45,7 @@ async fn truncated_json_on_200_is_an_invalid_response_without_the_token() {
         200,
         Op::Token,
     );
-    assert_eq!(e.raw_body(), full[..cut].as_bytes());
+    assert_eq!(e.raw_body(), &full.as_bytes()[..cut]);
 
     for op in [Op::Logout, Op::Indie] {
         let body = op.success_body().to_string();
