@@ -6,8 +6,9 @@
 //! `client_secret`, the `Authorization` header's token), encodes it, and
 //! puts it in the error envelope's `message`, in its `invalid_value`, in an
 //! HTML error page, or in a redirect's `Location`. The error's `Display`,
-//! `Debug` (`{:?}` and `{:#?}`), every cause's, its shown `message()`, and
-//! all of these through `terminal::escape`, are searched for the secret
+//! `Debug` (`{:?}` and `{:#?}`), every cause's, its shown `message()`, all
+//! of these through `terminal::escape`, and (for the token exchange) the
+//! page a callback listener shows the browser, are searched for the secret
 //! itself and for the same encoding of it (as sent, as JSON-escaped, as
 //! `escape` and `{:?}` would print it). The encodings are made here, by hand
 //! or by the `base64` crate, not by the SDK.
@@ -18,8 +19,9 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
+use upstox_login_sdk::loopback::CallbackServer;
 use upstox_login_sdk::terminal::escape;
-use upstox_login_sdk::Error;
+use upstox_login_sdk::{App, ClientId, ClientSecret, Error, LoginClient, RedirectUri};
 use upstox_login_tests::op::Op;
 use upstox_login_tests::raw_server::{response, RawServer, Request};
 use upstox_login_tests::*;
@@ -424,23 +426,102 @@ fn needles(secret: &str, echo: &Echo, place: Place) -> Vec<String> {
     out
 }
 
+/// How the error reaches a person: returned by the call, or written on
+/// the page `CallbackServer::complete_login` shows the browser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Via {
+    Call,
+    Page,
+}
+
+/// The HTML page's text with its five escapes undone.
+fn unescape_html(page: &str) -> String {
+    page.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// A login completed by a callback listener against `client`: the
+/// exchange's error and the page the browser was shown.
+async fn through_the_page(client: &LoginClient) -> (Error, String) {
+    let server =
+        CallbackServer::bind(&RedirectUri::new("http://127.0.0.1:0/callback").expect("a URI"))
+            .await
+            .expect("bind");
+    let app = App::new(
+        ClientId::new(CLIENT_ID),
+        ClientSecret::new(CLIENT_SECRET),
+        server.redirect_uri().clone(),
+    );
+    let login = server.start_login(client, &app).expect("a login");
+    let callback = format!(
+        "{}?code={}&state={}",
+        login.redirect_uri().as_str(),
+        url_encode(CODE),
+        login.state()
+    );
+    let browser = async {
+        let page = reqwest::Client::new()
+            .get(&callback)
+            .send()
+            .await
+            .expect("the page");
+        page.text().await.expect("the page's text")
+    };
+    let (result, page) = tokio::join!(
+        server.complete_login(client, &app, &login, Duration::from_secs(10)),
+        browser
+    );
+    match result {
+        Err(e) => (Error::from(e), page),
+        Ok(session) => panic!("an echo was a session: {session:?}"),
+    }
+}
+
+/// Fails unless the error kept (raw, behind its accessors) the echo the
+/// server sent: the search for it is then not vacuous.
+#[track_caller]
+fn assert_echo_kept(what: &str, err: &Error, echo: &Echo, place: Place) {
+    let kept = match (err, place) {
+        (Error::Redirect(r), Place::Location) => r.location() == Some(location(echo).as_str()),
+        (Error::Api(api), _) => {
+            let body = String::from_utf8_lossy(api.raw_body());
+            match place {
+                Place::Message => body.contains(&echo.json[1..echo.json.len() - 1]),
+                Place::InvalidValue => body.contains(&echo.json),
+                _ => body.contains(&echo.text),
+            }
+        }
+        _ => false,
+    };
+    assert!(kept, "{what}: the echo was not received: {err:?}");
+}
+
 /// Runs every encoding at every place for one sent secret, against one
-/// server that echoes each request; returns what got through.
+/// server that echoes each request (and, for the token exchange, through
+/// the browser page too); returns what got through.
 async fn leaks_of(sent: Sent, encodings: &'static [(&'static str, Encode)]) -> Vec<String> {
-    let cases: Arc<Vec<(usize, Place)>> = Arc::new(
+    let vias: &[Via] = match sent.op() {
+        Op::Token => &[Via::Call, Via::Page],
+        _ => &[Via::Call],
+    };
+    let cases: Arc<Vec<(usize, Place, Via)>> = Arc::new(
         (0..encodings.len())
             .flat_map(|i| PLACES.map(|p| (i, p)))
+            .flat_map(|(i, p)| vias.iter().map(move |v| (i, p, *v)))
             .collect(),
     );
     let table: Arc<Vec<(&'static str, Encode)>> = Arc::new(encodings.to_vec());
     let next = Arc::new(AtomicUsize::new(0));
     let server = {
         let (cases, table) = (cases.clone(), table.clone());
-        RawServer::serve_for(cases.len(), Duration::from_secs(120), move |mut conn| {
+        RawServer::serve_for(cases.len(), Duration::from_secs(300), move |mut conn| {
             let (cases, table, next) = (cases.clone(), table.clone(), next.clone());
             async move {
                 let request = conn.read_request().await;
-                let (i, place) = cases[next.fetch_add(1, Ordering::SeqCst)];
+                let (i, place, _) = cases[next.fetch_add(1, Ordering::SeqCst)];
                 let reply = match Request::parse(&request).and_then(|r| sent.echoed(&r)) {
                     Some(got) => answer(&(table[i].1)(&got), place),
                     // Not an error status: the call fails the kind check below.
@@ -454,25 +535,36 @@ async fn leaks_of(sent: Sent, encodings: &'static [(&'static str, Encode)]) -> V
     let client = client(server.base_url());
     let secret = sent.value();
     let mut leaks = Vec::new();
-    for &(i, place) in cases.iter() {
+    for &(i, place, via) in cases.iter() {
         let (name, encode) = table[i];
         let echo = encode(secret);
-        let err = match sent.op().call(&client).await {
-            Err(err) => err,
-            Ok(v) => panic!("{sent:?} {name} {place:?}: an echo was a success: {v:?}"),
+        let what = format!("{sent:?} / {name} / {place:?} / {via:?}");
+        let (err, page) = match via {
+            Via::Call => match sent.op().call(&client).await {
+                Err(err) => (err, None),
+                Ok(v) => panic!("{what}: an echo was a success: {v:?}"),
+            },
+            Via::Page => {
+                let (err, page) = through_the_page(&client).await;
+                (err, Some(page))
+            }
         };
         let kind_ok = match place {
             Place::Location => matches!(err, Error::Redirect(_)),
             _ => matches!(err, Error::Api(_)),
         };
-        assert!(kind_ok, "{sent:?} {name} {place:?}: {err:?}");
-        assert_eq!(err.status().map(|s| s >= 300), Some(true), "{err:?}");
-        for (what, text) in shown(&err) {
+        assert!(kind_ok, "{what}: {err:?}");
+        assert_echo_kept(&what, &err, &echo, place);
+        let mut outputs = shown(&err);
+        if let Some(page) = page {
+            assert!(page.contains("Login failed"), "{what}: {page}");
+            outputs.push(("the page, unescaped".into(), unescape_html(&page)));
+            outputs.push(("the page".into(), page));
+        }
+        for (shown_as, text) in outputs {
             for needle in needles(secret, &echo, place) {
                 if needle.chars().count() >= 4 && text.contains(&needle) {
-                    leaks.push(format!(
-                        "{sent:?} / {name} / {place:?}: {what} shows {needle:?}: {text}"
-                    ));
+                    leaks.push(format!("{what}: {shown_as} shows {needle:?}: {text}"));
                 }
             }
         }
