@@ -1,14 +1,13 @@
 //! The three calls that read an answer from the service, for tests that run
 //! the same case against each: what each sends, where, and how to make it.
 //!
-//! `Op::name` is the operation's name as errors carry it today; when the SDK
-//! names its operations with an enum of its own, `Op` maps onto it here and
-//! nowhere else.
+//! [`Op::operation`] maps each onto the SDK's [`Operation`], which errors
+//! carry; `Op` adds what a test needs to make the call.
 
 use httpmock::Method;
 use upstox_login_sdk::{
     AccessToken, AuthorizationCode, Error, IndieTokenOptions, IndieTokenRequest, LoginClient,
-    LogoutOutcome, Session,
+    LogoutOutcome, Operation, Session,
 };
 
 use crate::{app, token_response, url_encode, ACCESS_TOKEN, CLIENT_SECRET, CODE};
@@ -56,12 +55,12 @@ impl Op {
         }
     }
 
-    /// The operation's name as errors carry it.
-    pub fn name(self) -> &'static str {
+    /// The SDK's operation, as errors carry it.
+    pub fn operation(self) -> Operation {
         match self {
-            Op::Token => "token",
-            Op::Logout => "logout",
-            Op::Indie => "init_token_request_for_indie_user",
+            Op::Token => Operation::Token,
+            Op::Logout => Operation::Logout,
+            Op::Indie => Operation::IndieTokenRequest,
         }
     }
 

@@ -84,8 +84,8 @@ async fn envelope_snake_case_only() {
         "property_path": "code", "invalid_value": null}]}))
     .await;
     assert_eq!(e.code(), Some(&ErrorCode::CodeRequired));
-    assert_eq!(e.errors[0].property_path.as_deref(), Some("code"));
-    assert_eq!(e.errors[0].message.as_deref(), Some("Code is required"));
+    assert_eq!(e.entries()[0].property_path.as_deref(), Some("code"));
+    assert_eq!(e.entries()[0].message.as_deref(), Some("Code is required"));
 }
 
 #[tokio::test]
@@ -95,14 +95,17 @@ async fn envelope_camel_case_only() {
         "propertyPath": "redirect_uri", "invalidValue": "http://x"}]}))
     .await;
     assert_eq!(e.code(), Some(&ErrorCode::RedirectUriMismatch));
-    assert_eq!(e.errors[0].property_path.as_deref(), Some("redirect_uri"));
-    assert_eq!(e.errors[0].invalid_value, Some(json!("http://x")));
+    assert_eq!(
+        e.entries()[0].property_path.as_deref(),
+        Some("redirect_uri")
+    );
+    assert_eq!(e.entries()[0].invalid_value, Some(json!("http://x")));
 }
 
 #[tokio::test]
 async fn envelope_both_spellings() {
     let e = api_error(envelope("UDAPI100016", "Invalid Credentials")).await;
-    assert_eq!(e.errors.len(), 1);
+    assert_eq!(e.entries().len(), 1);
     assert_eq!(e.code(), Some(&ErrorCode::InvalidCredentials));
 }
 
@@ -113,7 +116,7 @@ async fn envelope_several_errors_and_unknown_code() {
         {"errorCode": "UDAPI999999", "message": "something new"},
         {"error_code": "UDAPI1024", "message": "secret required"}]}))
     .await;
-    let codes: Vec<_> = e.errors.iter().map(|x| x.error_code.clone()).collect();
+    let codes: Vec<_> = e.entries().iter().map(|x| x.error_code.clone()).collect();
     assert_eq!(
         codes,
         [
@@ -139,7 +142,7 @@ async fn envelope_non_string_invalid_value() {
         let e = api_error(json!({"status": "error", "errors": [
             {"error_code": "UDAPI1023", "message": "bad", "invalid_value": value.clone()}]}))
         .await;
-        assert_eq!(e.errors[0].invalid_value, Some(value));
+        assert_eq!(e.entries()[0].invalid_value, Some(value));
     }
 }
 

@@ -1,8 +1,10 @@
 //! What the SDK prints never carries a terminal control character that came
 //! from the network: an ESC sequence from a hostile server or a local
 //! process would clear the screen, retitle the window or fake output in the
-//! person's terminal. Control characters (C0, DEL, C1) and bidirectional
-//! overrides are shown escaped (`\x1b`, `\u{9b}`).
+//! person's terminal. Errors show none of what the server wrote that holds
+//! such a character (nor its Location or content type); events show it
+//! with control characters (C0, DEL, C1) and bidirectional overrides
+//! escaped (`\x1b`, `\u{9b}`).
 
 use std::time::Duration;
 
@@ -19,6 +21,12 @@ const HOSTILE: &str = "\u{1b}[2J\u{7}\u{9b}31m\u{202e}";
 /// `text` (a `Display` output) holds no control character and no
 /// bidirectional override, and shows the ESC it was sent escaped.
 fn assert_terminal_safe(what: &str, text: &str) {
+    assert_no_control(what, text);
+    assert!(text.contains("\\x1b"), "{what} shows the escape: {text:?}");
+}
+
+/// `text` holds no control character and no bidirectional override.
+fn assert_no_control(what: &str, text: &str) {
     let bad: Vec<char> = text
         .chars()
         .filter(|&c| {
@@ -27,7 +35,18 @@ fn assert_terminal_safe(what: &str, text: &str) {
         })
         .collect();
     assert!(bad.is_empty(), "{what} prints {bad:?}: {text:?}");
-    assert!(text.contains("\\x1b"), "{what} shows the escape: {text:?}");
+}
+
+/// What the error shows (`Display`, both `Debug`s) holds no control
+/// character, and nothing of the hostile text, escaped or not: errors show
+/// no server text that holds a control character.
+fn assert_error_safe(what: &str, err: &upstox_login_sdk::Error) {
+    for text in [err.to_string(), format!("{err:?}"), format!("{err:#?}")] {
+        assert_no_control(what, &text);
+        for part in ["2J", "31m", "pwned", "\\x1b", "\\u{9b}"] {
+            assert!(!text.contains(part), "{what} shows {part:?}: {text:?}");
+        }
+    }
 }
 
 async fn exchange(base: &str) -> upstox_login_sdk::Error {
@@ -50,7 +69,7 @@ async fn an_error_envelope_is_printed_escaped() {
         })
         .await;
     let err = exchange(&server.base_url()).await;
-    assert_terminal_safe("an envelope", &err.to_string());
+    assert_error_safe("an envelope", &err);
 }
 
 #[tokio::test]
@@ -70,7 +89,7 @@ async fn a_java_exception_is_printed_escaped() {
         .logout(&AccessToken::new(ACCESS_TOKEN))
         .await
         .unwrap_err();
-    assert_terminal_safe("a Java exception", &err.to_string());
+    assert_error_safe("a Java exception", &err);
 }
 
 #[tokio::test]
@@ -85,7 +104,7 @@ async fn an_undecodable_answer_is_printed_escaped() {
         })
         .await;
     let err = exchange(&server.base_url()).await;
-    assert_terminal_safe("an undecodable answer", &err.to_string());
+    assert_error_safe("an undecodable answer", &err);
 }
 
 /// Header values cannot carry C0 controls, but can carry UTF-8 C1 ones.
@@ -100,19 +119,14 @@ async fn a_redirect_and_a_content_type_are_printed_escaped() {
     )
     .await;
     let err = exchange(server.base_url()).await;
-    let text = err.to_string();
-    assert!(!text.contains('\u{9b}'), "a Location prints C1: {text:?}");
-    assert!(text.contains("\\u{9b}"), "{text:?}");
+    assert_error_safe("a Location", &err);
+    assert!(!format!("{err} {err:?}").contains("x.test"), "{err:?}");
 
     let server = raw_answer(
         b"HTTP/1.1 500 Oops\r\nContent-Type: text/\xc2\x9b2J\r\nContent-Length: 1\r\n\r\nx",
     )
     .await;
-    let text = exchange(server.base_url()).await.to_string();
-    assert!(
-        !text.contains('\u{9b}'),
-        "a Content-Type prints C1: {text:?}"
-    );
+    assert_error_safe("a Content-Type", &exchange(server.base_url()).await);
 }
 
 /// A local process sends the listener a request with escapes in its method
@@ -164,5 +178,5 @@ async fn a_stray_request_is_printed_escaped() {
         assert!(matches!(event, LoopbackEvent::Ignored(_)), "{event:?}");
         assert_terminal_safe("a stray request", &event.to_string());
     }
-    assert_terminal_safe("a refused login", &result.unwrap_err().to_string());
+    assert_error_safe("a refused login", &result.unwrap_err());
 }

@@ -75,7 +75,7 @@ async fn chunked_body_at_the_default_cap_is_read() {
         200,
         Op::Logout,
     );
-    assert_eq!(e.body_len, 1024 * 1024);
+    assert_eq!(e.raw_body().len(), 1024 * 1024);
     assert_eq!(server.finish().await, 1);
 }
 

@@ -124,7 +124,7 @@ async fn documented_error_is_typed() {
     };
     assert_eq!(api.status, 401);
     assert_eq!(
-        api.errors[0].message.as_deref(),
+        api.entries()[0].message.as_deref(),
         Some("Invalid Credentials")
     );
 }
