@@ -4,12 +4,17 @@
 //! error code, its own advice) and one thing the server wrote: the message
 //! of a parsed error envelope, and only as [`Redactor::shown`] lets it
 //! through. A gateway can echo what it was sent in any encoding, so rather
-//! than look for every encoding of a secret, a message is dropped when it
-//! holds a control or format character, cut to [`MAX_SHOWN`] characters,
-//! and loses every run of [`TOKEN_RUN`] or more characters a token (or an
-//! escape of one) is made of; the secrets the call sent are also replaced
-//! in the spellings `find` knows, for the short or spaced ones a run does
-//! not catch.
+//! than look for every encoding of a secret, a message is shown only when
+//! it is plain ASCII text (Upstox's messages are), and then:
+//!
+//! - not at all when its letters and digits, lower-cased and read either
+//!   way, spell those of a secret the call sent (upper-case, spaced,
+//!   reversed or quoted-printable spellings);
+//! - with the secrets sent replaced in the spellings `find` knows, and
+//!   every run of [`TOKEN_RUN`] or more token characters, or of
+//!   [`MIXED_RUN`] or more letters and digits mixed, blanked: what a token
+//!   or an encoding of one (hex, base32, base64) looks like;
+//! - cut to [`MAX_SHOWN`] characters.
 
 mod find;
 
@@ -17,6 +22,14 @@ const REDACTED: &str = "[redacted]";
 
 /// The shortest run of token characters a shown message never keeps.
 const TOKEN_RUN: usize = 16;
+
+/// The shortest run of letters and digits, both present, a shown message
+/// never keeps: an encoded short secret (base32 of a 9-byte code is 15).
+const MIXED_RUN: usize = 10;
+
+/// A secret with fewer letters and digits than this is not looked for by
+/// its skeleton (it would match ordinary words).
+const MIN_SKELETON: usize = 5;
 
 /// The most characters of a server's message an error shows.
 pub(crate) const MAX_SHOWN: usize = 200;
@@ -46,7 +59,7 @@ impl<'a> Redactor<'a> {
 /// See [`Redactor::shown`]; with no secrets, for text of no call (a
 /// callback's `error_description`).
 pub(crate) fn shown(text: &str, secrets: &[&str]) -> Option<String> {
-    if text.chars().any(is_hidden) {
+    if !text.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
         return None;
     }
     let secrets: Vec<&[u8]> = secrets
@@ -59,7 +72,16 @@ pub(crate) fn shown(text: &str, secrets: &[&str]) -> Option<String> {
     } else {
         replace(text, find::spans(text.as_bytes(), &secrets))
     };
-    let text = blank_token_runs(&text);
+    let spelled = skeleton(&quoted_printable_decoded(&text));
+    let spells_a_secret = secrets.iter().any(|secret| {
+        let secret = skeleton(&String::from_utf8_lossy(secret));
+        let reversed: String = secret.chars().rev().collect();
+        secret.len() >= MIN_SKELETON && (spelled.contains(&secret) || spelled.contains(&reversed))
+    });
+    if spells_a_secret {
+        return None;
+    }
+    let text = blank_mixed_runs(&blank_token_runs(&text));
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -70,19 +92,58 @@ pub(crate) fn shown(text: &str, secrets: &[&str]) -> Option<String> {
     })
 }
 
-/// A character that is not shown as itself: controls, and the format
-/// characters that reorder or hide text (bidi marks, zero-width ones).
-fn is_hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{61c}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2060}'..='\u{2069}'
-                | '\u{feff}'
-                | '\u{fff9}'..='\u{fffb}'
-        )
+/// The letters and digits of `text`, lower-cased: what is left of a
+/// secret spelled in another case, or with anything between its characters.
+fn skeleton(text: &str) -> String {
+    text.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// `text` with quoted-printable escapes (`=3D`) decoded.
+fn quoted_printable_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `text` with every run of [`MIXED_RUN`] or more ASCII letters and digits
+/// that holds both (other than an Upstox error code) replaced by `[redacted]`.
+fn blank_mixed_runs(text: &str) -> String {
+    let mut spans = Vec::new();
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for i in 0..=bytes.len() {
+        if bytes.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+            continue;
+        }
+        let run = &bytes[start..i];
+        let mixed = run.iter().any(u8::is_ascii_digit) && run.iter().any(u8::is_ascii_alphabetic);
+        let code = std::str::from_utf8(run).is_ok_and(crate::ErrorCode::is_upstox_shaped);
+        if run.len() >= MIXED_RUN && mixed && !code {
+            spans.push(start..i);
+        }
+        start = i + 1;
+    }
+    replace(text, spans)
 }
 
 /// `text` with each of `spans` (byte ranges, possibly overlapping) replaced
@@ -199,7 +260,37 @@ mod tests {
     }
 
     #[test]
+    fn drops_a_message_that_spells_a_secret_sent() {
+        for echo in [
+            "bad C0DE/+&=Z here",
+            "bad z=&+/ed0c here",
+            "bad c0de/+&=3Dz here",
+            "bad c 0 d e / + & = z here",
+        ] {
+            assert_eq!(shown(echo, &["c0de/+&=z"]), None, "{echo}");
+        }
+        assert_eq!(
+            shown("the code is wrong", &["c0de/+&=z"]).as_deref(),
+            Some("the code is wrong")
+        );
+    }
+
+    #[test]
+    fn blanks_mixed_runs_of_letters_and_digits() {
+        assert_eq!(
+            shown("bad mmygizjpfmtd26q here, UDAPI100069", &[]).as_deref(),
+            Some("bad [redacted] here, UDAPI100069")
+        );
+        assert_eq!(
+            shown("authorization failed", &[]).as_deref(),
+            Some("authorization failed")
+        );
+    }
+
+    #[test]
     fn drops_text_with_hidden_characters_and_bounds_the_rest() {
+        assert_eq!(shown("a\u{ad}b", &[]), None);
+        assert_eq!(shown("ｃ０ｄｅ", &[]), None);
         assert_eq!(shown("a\u{0}b", &[]), None);
         assert_eq!(shown("a\u{1b}[2J", &[]), None);
         assert_eq!(shown("abc\u{202e}fed", &[]), None);
