@@ -464,6 +464,13 @@ impl ApiError {
 
     /// Advice for a person, from the first known error code or the status.
     pub fn advice(&self) -> Option<&'static str> {
+        // The code's advice speaks of a spent code; a call that sends none
+        // can only have had the wrong client id or secret.
+        if !self.operation.spends_code()
+            && self.code() == Some(&ErrorCode::InvalidCodeOrCredentials)
+        {
+            return Some("the client id or client secret is wrong");
+        }
         if let Some(advice) = self.codes().find_map(ErrorCode::advice) {
             return Some(advice);
         }
