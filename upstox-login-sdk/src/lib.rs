@@ -72,10 +72,16 @@ mod hooks;
 #[cfg(any(feature = "loopback", feature = "simulator"))]
 mod http1;
 mod indie;
+#[cfg(feature = "loopback")]
+mod lock;
 mod login;
 #[cfg(feature = "loopback")]
 #[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
 pub mod loopback;
+#[cfg(feature = "loopback")]
+#[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
+pub mod morning;
+pub mod paste;
 mod proxy;
 mod redact;
 mod secret;
@@ -86,6 +92,7 @@ pub mod simulator;
 mod state;
 pub mod store;
 pub mod terminal;
+pub mod token_source;
 #[cfg(feature = "loopback")]
 #[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
 pub mod webhook;
