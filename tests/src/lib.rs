@@ -1,7 +1,13 @@
-//! Shared fixtures for the integration tests: the contract's payloads, an
-//! app with odd characters in every field, and clients pointed at mocks.
+//! Shared fixtures for the integration tests: the contract's payloads (the
+//! token answer in [`token_response`], served by [`token_endpoint`]), an app
+//! with odd characters in every field, clients pointed at mocks, the token
+//! form as a set of fields, the three calls ([`op::Op`]) and the one raw
+//! server ([`raw_server::RawServer`]) for what a mock cannot answer or see.
 
 #![warn(missing_docs)]
+
+pub mod op;
+pub mod raw_server;
 
 use upstox_login_sdk::{App, ClientId, ClientSecret, LoginClient, RedirectUri};
 
@@ -123,17 +129,51 @@ pub async fn dialog_redirecting_back(server: &httpmock::MockServer) {
         .await;
 }
 
-/// The exact form body of the token exchange for [`app`] and [`CODE`],
-/// fields in the order the generated client sends them.
+/// A form body of the token exchange for [`app`] and [`CODE`] (`extra`
+/// appended as is): what a server that echoes the request shows.
 pub fn token_form_body(extra: &str) -> String {
-    let enc = |s: &str| -> String { url_encode(s) };
-    format!(
-        "client_id={}&client_secret={}&code={}&grant_type=authorization_code&redirect_uri={}{extra}",
-        enc(CLIENT_ID),
-        enc(CLIENT_SECRET),
-        enc(CODE),
-        enc(REDIRECT_URI)
-    )
+    let mut fields = token_form_fields(None);
+    fields.sort();
+    format!("{}{extra}", fields.join("&"))
+}
+
+/// The fields of the token exchange's form for [`app`] and [`CODE`], each
+/// `name=value` exactly as encoded on the wire, sorted: the form as a set
+/// (as [`form_fields`] takes a body apart), whatever order a release of the
+/// generated client sends them in.
+pub fn token_form_fields(refresh_extended_token: Option<bool>) -> Vec<String> {
+    let mut fields = vec![
+        format!("client_id={}", url_encode(CLIENT_ID)),
+        format!("client_secret={}", url_encode(CLIENT_SECRET)),
+        format!("code={}", url_encode(CODE)),
+        "grant_type=authorization_code".to_string(),
+        format!("redirect_uri={}", url_encode(REDIRECT_URI)),
+    ];
+    if let Some(flag) = refresh_extended_token {
+        fields.push(format!("refresh_extended_token={flag}"));
+    }
+    fields.sort();
+    fields
+}
+
+/// A form body's `name=value` fields as sent (not decoded), sorted.
+pub fn form_fields(body: &[u8]) -> Vec<String> {
+    let mut fields: Vec<String> = String::from_utf8_lossy(body)
+        .split('&')
+        .filter(|f| !f.is_empty())
+        .map(str::to_string)
+        .collect();
+    fields.sort();
+    fields
+}
+
+/// A mock matcher (`when.is_true(..)`) for a token-exchange form with
+/// exactly [`token_form_fields`]`(refresh_extended_token)`, in any order.
+pub fn is_the_token_form(
+    refresh_extended_token: Option<bool>,
+) -> impl Fn(&httpmock::HttpMockRequest) -> bool + Send + Sync + 'static {
+    let expected = token_form_fields(refresh_extended_token);
+    move |req| form_fields(&req.body().to_vec()) == expected
 }
 
 /// `application/x-www-form-urlencoded` encoding, written out by hand so the
@@ -174,6 +214,24 @@ pub fn token_response() -> serde_json::Value {
     })
 }
 
+/// Makes `server`'s token endpoint answer `status` with the JSON `body`
+/// (usually [`token_response`]): the token-answer fixture.
+pub async fn token_endpoint(
+    server: &httpmock::MockServer,
+    status: u16,
+    body: serde_json::Value,
+) -> httpmock::Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            when.method(httpmock::Method::POST)
+                .path("/v2/login/authorization/token");
+            then.status(status)
+                .header("content-type", "application/json")
+                .json_body(body);
+        })
+        .await
+}
+
 /// An error envelope with one entry in both spellings.
 pub fn envelope(code: &str, message: &str) -> serde_json::Value {
     serde_json::json!({
@@ -186,42 +244,7 @@ pub fn envelope(code: &str, message: &str) -> serde_json::Value {
     })
 }
 
-/// Helpers for raw-socket test servers (framing the mocks cannot produce).
+/// The raw server's readers, by their former path.
 pub mod raw {
-    use tokio::io::AsyncReadExt;
-    use tokio::net::TcpStream;
-
-    /// Reads one request (head and `Content-Length` body), or until the
-    /// peer stops sending, and returns what was read.
-    pub async fn read_request(sock: &mut TcpStream) -> Vec<u8> {
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        loop {
-            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                let len = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse::<usize>().ok())
-                    .unwrap_or(0);
-                if buf.len() >= end + 4 + len {
-                    return buf;
-                }
-            }
-            match sock.read(&mut chunk).await {
-                Ok(0) | Err(_) => return buf,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-    }
-
-    /// Waits until the peer closes (bounded by the caller's deadline).
-    pub async fn drain(sock: &mut TcpStream) {
-        let mut chunk = [0u8; 1024];
-        while let Ok(n) = sock.read(&mut chunk).await {
-            if n == 0 {
-                break;
-            }
-        }
-    }
+    pub use crate::raw_server::{drain, read_request};
 }

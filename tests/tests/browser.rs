@@ -41,18 +41,6 @@ async fn upstox() -> MockServer {
     server
 }
 
-/// Its token endpoint, answering `status` with `body`.
-async fn token(server: &MockServer, status: u16, body: serde_json::Value) -> httpmock::Mock<'_> {
-    server
-        .mock_async(|when, then| {
-            when.method(POST).path("/v2/login/authorization/token");
-            then.status(status)
-                .header("content-type", "application/json")
-                .json_body(body);
-        })
-        .await
-}
-
 /// The `login` example, logging in for real against `base_url`, its
 /// callback listener on a port the system picks.
 fn login_example(base_url: &str, extra: &[&str]) -> Child {
@@ -145,7 +133,7 @@ async fn run_with_browser(chromium: &Path, mut child: Child) -> Run {
 async fn the_browser_shows_the_login_and_its_expiry_and_the_morning_command_reuses_it() {
     let Some(chromium) = chromium() else { return };
     let upstox = upstox().await;
-    let token = token(&upstox, 200, token_response()).await;
+    let token = token_endpoint(&upstox, 200, token_response()).await;
     let saved = std::env::temp_dir().join(format!("upstox-browser-{}.json", std::process::id()));
     let _ = std::fs::remove_file(&saved);
     let saved_arg = saved.to_string_lossy().into_owned();
@@ -186,7 +174,7 @@ async fn the_browser_shows_why_a_refused_code_did_not_log_in() {
         "error_code": "UDAPI100069", "message": "Invalid Auth code"
     }]});
     let upstox = upstox().await;
-    let _token = token(&upstox, 401, refusal).await;
+    let _token = token_endpoint(&upstox, 401, refusal).await;
     let run = run_with_browser(&chromium, login_example(&upstox.base_url(), &[])).await;
     assert!(!run.success, "{}", run.stdout);
     assert!(run.dom.contains("Login failed"), "the page: {}", run.dom);

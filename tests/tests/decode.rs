@@ -8,14 +8,7 @@ use upstox_login_tests::*;
 
 async fn exchange(status: u16, body: serde_json::Value) -> Result<Session, Error> {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(POST).path("/v2/login/authorization/token");
-            then.status(status)
-                .header("content-type", "application/json")
-                .json_body(body);
-        })
-        .await;
+    token_endpoint(&server, status, body).await;
     client(&server.base_url())
         .exchange_code(&app(), AuthorizationCode::new(CODE))
         .await

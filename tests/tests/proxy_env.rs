@@ -10,13 +10,11 @@
 //! variables are process-wide, so this binary has them to itself and its
 //! tests take turns.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use httpmock::prelude::*;
-use tokio::io::AsyncReadExt;
-use tokio::net::{TcpListener, TcpStream};
 use upstox_login_sdk::{AuthorizationCode, LoginClient};
+use upstox_login_tests::raw_server::RawServer;
 use upstox_login_tests::*;
 
 /// Every variable reqwest reads (upper- and lower-case).
@@ -54,58 +52,25 @@ fn proxy_env(vars: &[(&str, &str)]) {
     }
 }
 
-/// A listener on 127.0.0.1 that keeps the first bytes of every connection
-/// (until 300 ms of silence), then closes it without answering.
-struct Recorder {
-    port: u16,
-    seen: Arc<Mutex<Vec<Vec<u8>>>>,
+/// A listener on 127.0.0.1 (the shared raw server) that keeps the first
+/// bytes of every connection (until 300 ms of silence), then closes it
+/// without answering.
+async fn recorder() -> RawServer {
+    RawServer::serve_for(usize::MAX, Duration::from_secs(60), |mut conn| async move {
+        conn.read_until_quiet(Duration::from_millis(300)).await;
+    })
+    .await
 }
 
-impl Recorder {
-    async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let keep = seen.clone();
-        tokio::spawn(async move {
-            while let Ok((mut sock, _)) = listener.accept().await {
-                let keep = keep.clone();
-                tokio::spawn(async move {
-                    let bytes = first_bytes(&mut sock).await;
-                    keep.lock().unwrap().push(bytes);
-                });
-            }
-        });
-        Recorder { port, seen }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// What each connection sent, as text.
-    async fn connections(&self) -> Vec<String> {
-        // Let a connection being read finish.
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .collect()
-    }
-}
-
-async fn first_bytes(sock: &mut TcpStream) -> Vec<u8> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while buf.len() < 64 * 1024 {
-        match tokio::time::timeout(Duration::from_millis(300), sock.read(&mut chunk)).await {
-            Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
-            _ => break,
-        }
-    }
-    buf
+/// What each connection to `recorder` sent, as text.
+async fn connections(recorder: &RawServer) -> Vec<String> {
+    // Let a connection being read finish.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    recorder
+        .received()
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect()
 }
 
 /// The stand-in for Upstox answers the token exchange.
@@ -114,7 +79,7 @@ async fn token_mock(upstox: &MockServer) -> httpmock::Mock<'_> {
         .mock_async(|when, then| {
             when.method(POST)
                 .path("/v2/login/authorization/token")
-                .body(token_form_body(""));
+                .is_true(is_the_token_form(None));
             then.status(200).json_body(token_response());
         })
         .await
@@ -132,7 +97,7 @@ async fn exchange(client: &LoginClient) -> Result<(), upstox_login_sdk::Error> {
 #[tokio::test]
 async fn a_loopback_base_url_never_goes_through_a_proxy() {
     let _turn = TURN.lock().await;
-    let proxy = Recorder::start().await;
+    let proxy = recorder().await;
     let upstox = MockServer::start_async().await;
     let mock = token_mock(&upstox).await;
     let port = upstox.address().port();
@@ -143,13 +108,13 @@ async fn a_loopback_base_url_never_goes_through_a_proxy() {
             format!("http://localhost:{port}"),
         ] {
             // NO_PROXY naming something else changes nothing.
-            proxy_env(&[(var, &proxy.url()), ("NO_PROXY", "example.com")]);
+            proxy_env(&[(var, proxy.base_url()), ("NO_PROXY", "example.com")]);
             let client = client(&base);
             proxy_env(&[]);
             outcomes.push((var, base, exchange(&client).await));
         }
     }
-    let reached = proxy.connections().await;
+    let reached = connections(&proxy).await;
     assert!(
         reached.is_empty(),
         "the proxy received {} connection(s), the first: {:?}",
@@ -167,10 +132,13 @@ async fn a_loopback_base_url_never_goes_through_a_proxy() {
 #[tokio::test]
 async fn the_generated_client_of_a_loopback_client_goes_direct_too() {
     let _turn = TURN.lock().await;
-    let proxy = Recorder::start().await;
+    let proxy = recorder().await;
     let upstox = MockServer::start_async().await;
     let mock = token_mock(&upstox).await;
-    proxy_env(&[("http_proxy", &proxy.url()), ("ALL_PROXY", &proxy.url())]);
+    proxy_env(&[
+        ("http_proxy", proxy.base_url()),
+        ("ALL_PROXY", proxy.base_url()),
+    ]);
     let client = client(&upstox.base_url());
     proxy_env(&[]);
     let answer = client
@@ -181,14 +149,14 @@ async fn the_generated_client_of_a_loopback_client_goes_direct_too() {
         .await;
     assert!(answer.is_ok(), "{answer:?}");
     assert_eq!(mock.calls_async().await, 1);
-    assert!(proxy.connections().await.is_empty());
+    assert!(connections(&proxy).await.is_empty());
 }
 
 /// An `https://` base URL off loopback, its host resolved to a local
 /// listener by the test (nothing leaves this machine), so that a direct
 /// connection is seen as a TLS hello there.
-fn https_client(direct: &Recorder) -> LoginClient {
-    let base = format!("https://upstox.test:{}", direct.port);
+fn https_client(direct: &RawServer) -> LoginClient {
+    let base = format!("https://upstox.test:{}", direct.address().port());
     let builder = LoginClient::builder()
         .base_url(base)
         .timeout(Duration::from_secs(3));
@@ -197,7 +165,7 @@ fn https_client(direct: &Recorder) -> LoginClient {
         .unwrap()
         .resolve(
             "upstox.test",
-            std::net::SocketAddr::from(([127, 0, 0, 1], direct.port)),
+            std::net::SocketAddr::from(([127, 0, 0, 1], direct.address().port())),
         )
         .build()
         .unwrap();
@@ -212,16 +180,19 @@ fn https_client(direct: &Recorder) -> LoginClient {
 async fn an_https_base_url_may_go_through_a_proxy_by_connect_only() {
     let _turn = TURN.lock().await;
     for var in ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
-        let proxy = Recorder::start().await;
-        let direct = Recorder::start().await;
-        proxy_env(&[(var, &proxy.url())]);
+        let proxy = recorder().await;
+        let direct = recorder().await;
+        proxy_env(&[(var, proxy.base_url())]);
         let client = https_client(&direct);
         proxy_env(&[]);
         assert!(exchange(&client).await.is_err(), "the proxy never answers");
-        let reached = proxy.connections().await;
+        let reached = connections(&proxy).await;
         assert_eq!(reached.len(), 1, "{var}: {reached:?}");
         assert!(
-            reached[0].starts_with(&format!("CONNECT upstox.test:{} HTTP/1.1\r\n", direct.port)),
+            reached[0].starts_with(&format!(
+                "CONNECT upstox.test:{} HTTP/1.1\r\n",
+                direct.address().port()
+            )),
             "{var}: {:?}",
             reached[0]
         );
@@ -230,7 +201,7 @@ async fn an_https_base_url_may_go_through_a_proxy_by_connect_only() {
                 assert!(!reached[0].contains(&spelling), "{var}: {:?}", reached[0]);
             }
         }
-        assert!(direct.connections().await.is_empty(), "{var}");
+        assert!(connections(&direct).await.is_empty(), "{var}");
     }
 
     for env in [
@@ -239,9 +210,9 @@ async fn an_https_base_url_may_go_through_a_proxy_by_connect_only() {
         &[("HTTPS_PROXY", ""), ("NO_PROXY", "upstox.test")],
         &[("ALL_PROXY", ""), ("no_proxy", "upstox.test")],
     ] {
-        let proxy = Recorder::start().await;
-        let direct = Recorder::start().await;
-        let url = proxy.url();
+        let proxy = recorder().await;
+        let direct = recorder().await;
+        let url = proxy.base_url().to_string();
         let env: Vec<(&str, &str)> = env
             .iter()
             .map(|&(k, v)| (k, if v.is_empty() { url.as_str() } else { v }))
@@ -253,8 +224,8 @@ async fn an_https_base_url_may_go_through_a_proxy_by_connect_only() {
             exchange(&client).await.is_err(),
             "the listener speaks no TLS"
         );
-        assert!(proxy.connections().await.is_empty(), "{env:?}");
-        let reached = direct.connections().await;
+        assert!(connections(&proxy).await.is_empty(), "{env:?}");
+        let reached = connections(&direct).await;
         assert_eq!(reached.len(), 1, "{env:?}");
         // A TLS handshake record.
         assert_eq!(reached[0].as_bytes().first(), Some(&0x16), "{env:?}");

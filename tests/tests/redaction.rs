@@ -11,9 +11,9 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
 use httpmock::prelude::*;
-use tokio::io::AsyncWriteExt;
 use upstox_login_sdk::error::BodyKind;
 use upstox_login_sdk::{AccessToken, AuthorizationCode, Error, LoginClient};
+use upstox_login_tests::raw_server::RawServer;
 use upstox_login_tests::*;
 
 /// Everything an error shows or holds, as text.
@@ -185,18 +185,12 @@ async fn a_redirect_location_never_carries_the_code_in_any_encoding() {
         url_encode(&STANDARD.encode(CODE)),
         URL_SAFE_NO_PAD.encode(format!("state=1&code={CODE}")),
     ]) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let location = format!("https://x.test/cb?d={echo}&s=1");
-        tokio::spawn(async move {
-            let (mut sock, _) = listener.accept().await.unwrap();
-            raw::read_request(&mut sock).await;
-            let answer =
-                format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n");
-            sock.write_all(answer.as_bytes()).await.unwrap();
-            raw::drain(&mut sock).await;
-        });
-        let err = exchange(&base).await;
+        let server = RawServer::reply(
+            format!("HTTP/1.1 302 Found\r\nLocation: https://x.test/cb?d={echo}&s=1\r\nContent-Length: 0\r\n\r\n")
+                .into_bytes(),
+        )
+        .await;
+        let err = exchange(server.base_url()).await;
         assert!(matches!(err, Error::Redirect { .. }), "{err:?}");
         assert!(!kept(&err).contains(&echo), "{echo:?}: {}", kept(&err));
         assert_none_kept("a Location", &err, &[CODE]);

@@ -13,6 +13,7 @@ use upstox_login_sdk::{
     LoginClient, NotifierPayload, RedirectUri,
 };
 use upstox_login_tests::raw::read_request;
+use upstox_login_tests::raw_server::RawServer;
 use upstox_login_tests::*;
 
 async fn start() -> (Simulator, LoginClient) {
@@ -440,13 +441,20 @@ async fn an_unreadable_or_oversized_request_is_refused_and_recorded() {
         .expect("still serving");
 }
 
+/// A notifier webhook (the shared raw server) answering one POST with
+/// `status_line`.
+async fn answering(status_line: &'static str) -> RawServer {
+    RawServer::reply(format!("HTTP/1.1 {status_line}\r\ncontent-length: 0\r\n\r\n").into_bytes())
+        .await
+}
+
 /// An approved indie-user request: the simulator POSTs the contract's
 /// payload to the app's notifier URL, and its token works.
 #[tokio::test]
 async fn an_approved_indie_request_is_posted_to_the_notifier_url() {
     let (sim, client) = start().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook = format!("http://{}/upstox/notify", listener.local_addr().unwrap());
+    let webhook = answering("200 OK").await;
+    let hook = format!("{}/upstox/notify", webhook.base_url());
     sim.set_notifier_url(&hook);
     let request = client
         .request_indie_token(&app(), IndieTokenOptions::default())
@@ -456,14 +464,10 @@ async fn an_approved_indie_request_is_posted_to_the_notifier_url() {
     assert_eq!(request.notifier_url.as_deref(), Some(hook.as_str()));
     assert!(request.expires_at().unwrap() > std::time::SystemTime::now());
 
-    let (mut sock, _) = tokio::time::timeout(Duration::from_secs(5), listener.accept())
+    let sent = webhook
+        .wait_for_request(Duration::from_secs(5))
         .await
-        .expect("the notifier POST comes")
-        .unwrap();
-    let sent = read_request(&mut sock).await;
-    sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-        .await
-        .unwrap();
+        .expect("the notifier POST comes");
     let text = String::from_utf8(sent).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     assert!(
@@ -513,31 +517,26 @@ async fn an_approved_indie_request_is_posted_to_the_notifier_url() {
 #[tokio::test]
 async fn an_unapproved_request_posts_nothing_and_a_refused_post_is_recorded() {
     let (sim, client) = start().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    let webhook = answering("500 Internal Server Error").await;
+    let hook = format!("{}/hook", webhook.base_url());
     sim.set_notifier_url(&hook);
     sim.set_approval_delay(None);
     client
         .request_indie_token(&app(), IndieTokenOptions::default())
         .await
         .unwrap();
-    let waited = tokio::time::timeout(Duration::from_millis(300), listener.accept()).await;
-    assert!(waited.is_err(), "nothing is POSTed without approval");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(webhook.accepted(), 0, "nothing is POSTed without approval");
 
     sim.set_approval_delay(Some(Duration::from_millis(10)));
     client
         .request_indie_token(&app(), IndieTokenOptions::default())
         .await
         .unwrap();
-    let (mut sock, _) = tokio::time::timeout(Duration::from_secs(5), listener.accept())
+    webhook
+        .wait_for_request(Duration::from_secs(5))
         .await
-        .expect("the notifier POST comes once approved")
-        .unwrap();
-    read_request(&mut sock).await;
-    sock.write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n")
-        .await
-        .unwrap();
-    drop(sock);
+        .expect("the notifier POST comes once approved");
     for _ in 0..100 {
         if !sim.problems().is_empty() {
             break;

@@ -6,17 +6,19 @@
 
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
 use upstox_login_sdk::simulator::Simulator;
 use upstox_login_sdk::IndieTokenOptions;
-use upstox_login_tests::raw::read_request;
+use upstox_login_tests::raw_server::RawServer;
 use upstox_login_tests::*;
 
 #[tokio::test]
 async fn the_notifier_post_never_goes_through_a_proxy_from_the_environment() {
-    let proxy = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    // Both the shared raw server: the proxy records and never answers.
+    let proxy = RawServer::serve(1, |mut conn| async move {
+        conn.read_request().await;
+    })
+    .await;
+    let proxy_url = proxy.base_url().to_string();
     for name in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
         std::env::set_var(name, &proxy_url);
     }
@@ -24,32 +26,20 @@ async fn the_notifier_post_never_goes_through_a_proxy_from_the_environment() {
         std::env::remove_var(name);
     }
     let sim = Simulator::start(&app()).await.unwrap();
-    let hook = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    sim.set_notifier_url(format!("http://{}/hook", hook.local_addr().unwrap()));
+    let hook = RawServer::reply(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".to_vec()).await;
+    sim.set_notifier_url(format!("{}/hook", hook.base_url()));
     client(sim.base_url())
         .request_indie_token(&app(), IndieTokenOptions::default())
         .await
         .expect("the request is taken");
 
-    let first = tokio::time::timeout(Duration::from_secs(5), async {
-        tokio::select! {
-            hooked = hook.accept() => Ok(hooked.unwrap().0),
-            proxied = proxy.accept() => Err(proxied.unwrap().0),
-        }
-    })
-    .await
-    .expect("the notifier POST goes somewhere");
-    let mut sock = match first {
-        Ok(sock) => sock,
-        Err(mut sock) => {
-            let seen = String::from_utf8_lossy(&read_request(&mut sock).await).to_string();
-            panic!("the notifier POST went to the proxy:\n{seen}");
+    let within = Duration::from_secs(5);
+    let sent = tokio::select! {
+        hooked = hook.wait_for_request(within) => hooked.expect("the notifier POST goes somewhere"),
+        Some(seen) = proxy.wait_for_request(within) => {
+            panic!("the notifier POST went to the proxy:\n{}", String::from_utf8_lossy(&seen))
         }
     };
-    let sent = read_request(&mut sock).await;
-    sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-        .await
-        .unwrap();
     assert!(sent.starts_with(b"POST /hook HTTP/1.1\r\n"));
     assert!(sim.problems().is_empty(), "{:?}", sim.problems());
 }

@@ -20,14 +20,7 @@ async fn session(user: &str) -> Session {
     let mut body = token_response();
     body["user_id"] = json!(user);
     body["a_field_from_the_future"] = json!({"kept": [1, 2]});
-    server
-        .mock_async(|when, then| {
-            when.method(POST).path("/v2/login/authorization/token");
-            then.status(200)
-                .header("content-type", "application/json")
-                .json_body(body);
-        })
-        .await;
+    token_endpoint(&server, 200, body).await;
     client(&server.base_url())
         .exchange_code(&app(), AuthorizationCode::new(CODE))
         .await

@@ -10,6 +10,7 @@ use httpmock::prelude::*;
 use tokio::io::AsyncWriteExt;
 use upstox_login_sdk::loopback::{CallbackServer, LoopbackEvent};
 use upstox_login_sdk::{AccessToken, App, AuthorizationCode, ClientId, ClientSecret, RedirectUri};
+use upstox_login_tests::raw_server::RawServer;
 use upstox_login_tests::*;
 
 /// Clear screen, bell, an 8-bit CSI (C1), a right-to-left override.
@@ -88,34 +89,26 @@ async fn an_undecodable_answer_is_printed_escaped() {
 }
 
 /// Header values cannot carry C0 controls, but can carry UTF-8 C1 ones.
-async fn raw_answer(head: &'static [u8]) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let (mut sock, _) = listener.accept().await.unwrap();
-        raw::read_request(&mut sock).await;
-        sock.write_all(head).await.unwrap();
-        raw::drain(&mut sock).await;
-    });
-    base
+async fn raw_answer(head: &'static [u8]) -> RawServer {
+    RawServer::reply(head.to_vec()).await
 }
 
 #[tokio::test]
 async fn a_redirect_and_a_content_type_are_printed_escaped() {
-    let base = raw_answer(
+    let server = raw_answer(
         b"HTTP/1.1 302 Found\r\nLocation: https://x.test/\xc2\x9b2J\r\nContent-Length: 0\r\n\r\n",
     )
     .await;
-    let err = exchange(&base).await;
+    let err = exchange(server.base_url()).await;
     let text = err.to_string();
     assert!(!text.contains('\u{9b}'), "a Location prints C1: {text:?}");
     assert!(text.contains("\\u{9b}"), "{text:?}");
 
-    let base = raw_answer(
+    let server = raw_answer(
         b"HTTP/1.1 500 Oops\r\nContent-Type: text/\xc2\x9b2J\r\nContent-Length: 1\r\n\r\nx",
     )
     .await;
-    let text = exchange(&base).await.to_string();
+    let text = exchange(server.base_url()).await.to_string();
     assert!(
         !text.contains('\u{9b}'),
         "a Content-Type prints C1: {text:?}"

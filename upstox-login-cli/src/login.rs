@@ -8,6 +8,7 @@ use upstox_login_sdk::morning::{LoginWay, MorningLogin, Outcome, Step};
 use crate::cli::{Common, LoginArgs};
 use crate::context::Context;
 use crate::place;
+use crate::report;
 use crate::simulated::{self, Upstox};
 
 pub fn run(common: &Common, args: &LoginArgs) -> Result<ExitCode, String> {
@@ -39,13 +40,17 @@ async fn morning(context: &Context, args: &LoginArgs) -> Result<ExitCode, String
     } else {
         LoginWay::Browser
     };
+    let held_by = std::cell::Cell::new(None);
     let on_step = |step: Step<'_>| match step {
-        Step::Waiting { holder } => eprintln!(
-            "Another program{} is logging in for this session; waiting up to {wait:?} ...",
-            holder
-                .map(|p| format!(" (process {p})"))
-                .unwrap_or_default()
-        ),
+        Step::Waiting { holder } => {
+            held_by.set(holder);
+            eprintln!(
+                "Another program{} is logging in for this session; waiting up to {wait:?} ...",
+                holder
+                    .map(|p| format!(" (process {p})"))
+                    .unwrap_or_default()
+            )
+        }
         Step::OpenUrl(url) => {
             eprintln!("Open this URL in your browser to log in:\n{url}");
             match &simulator {
@@ -72,7 +77,7 @@ async fn morning(context: &Context, args: &LoginArgs) -> Result<ExitCode, String
         .wait(wait)
         .run(&client, way, on_step)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| report::describe(&e, held_by.get()))?;
     let session = &morning.session;
     let whose = Context::whose(session);
     let until = Context::until(session);

@@ -9,6 +9,7 @@ mod credentials;
 mod login;
 mod logout;
 mod place;
+mod report;
 mod request;
 mod simulated;
 mod status;

@@ -12,6 +12,7 @@ use upstox_login_sdk::IndieTokenOptions;
 use crate::cli::{Common, RequestArgs};
 use crate::context::Context;
 use crate::place;
+use crate::report;
 use crate::simulated::{self, Upstox};
 
 pub fn run(common: &Common, args: &RequestArgs) -> Result<ExitCode, String> {
@@ -38,7 +39,7 @@ async fn request(context: &Context, args: &RequestArgs) -> Result<ExitCode, Stri
     };
     let server = NotifierServer::bind(listen, &args.path)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| report::describe(&e.into(), None))?;
     let listening = server.url().map_err(|e| e.to_string())?;
     if let Some(simulator) = &simulator {
         simulator.set_notifier_url(listening.clone());
@@ -50,13 +51,17 @@ async fn request(context: &Context, args: &RequestArgs) -> Result<ExitCode, Stri
         server,
         options: IndieTokenOptions::default(),
     };
+    let held_by = std::cell::Cell::new(None);
     let on_step = |step: Step<'_>| match step {
-        Step::Waiting { holder } => eprintln!(
-            "Another program{} is logging in for this session; waiting ...",
-            holder
-                .map(|p| format!(" (process {p})"))
-                .unwrap_or_default()
-        ),
+        Step::Waiting { holder } => {
+            held_by.set(holder);
+            eprintln!(
+                "Another program{} is logging in for this session; waiting ...",
+                holder
+                    .map(|p| format!(" (process {p})"))
+                    .unwrap_or_default()
+            )
+        }
         Step::IndieRequested(request) => {
             let until = match (
                 request.expires_at(),
@@ -76,7 +81,7 @@ async fn request(context: &Context, args: &RequestArgs) -> Result<ExitCode, Stri
         .timeout(timeout)
         .run(&client, way, on_step)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| report::describe(&e, held_by.get()))?;
     let whose = Context::whose(&morning.session);
     let until = Context::until(&morning.session);
     let path = context.file.path().display();

@@ -162,7 +162,7 @@ async fn a_lock_held_too_long_times_out_naming_the_holder() {
     let (ok, _, stderr) = run(command).await;
     assert!(!ok);
     assert!(stderr.contains("process 4242"), "{stderr}");
-    assert!(stderr.contains("longer than 1s"), "{stderr}");
+    assert!(stderr.contains("over 1s"), "{stderr}");
     // Nothing was started or written.
     assert!(!stderr.contains(upstox.sim.base_url()), "{stderr}");
     assert!(!home.session("default").exists());

@@ -9,6 +9,8 @@ use std::sync::{Mutex, PoisonError};
 use bytes::Bytes;
 use reqwest::header::HeaderValue;
 
+use crate::operation::Operation;
+
 /// The largest response body read by default; larger ones are refused.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -20,6 +22,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Debug)]
 pub struct CallContext {
     max_body_bytes: usize,
+    /// The facade's operation for this call; `None` for a client of
+    /// [`LoginClient::generated`](crate::LoginClient::generated).
+    operation: Option<Operation>,
     seen: Mutex<Option<Seen>>,
 }
 
@@ -28,8 +33,22 @@ impl CallContext {
     pub fn new(max_body_bytes: usize) -> Self {
         CallContext {
             max_body_bytes,
+            operation: None,
             seen: Mutex::new(None),
         }
+    }
+
+    /// The context of one facade call of `operation`.
+    pub(crate) fn for_call(max_body_bytes: usize, operation: Operation) -> Self {
+        CallContext {
+            operation: Some(operation),
+            ..CallContext::new(max_body_bytes)
+        }
+    }
+
+    /// The facade's operation, when a facade call made this context.
+    pub(crate) fn operation(&self) -> Option<Operation> {
+        self.operation
     }
 
     /// The body cap, in bytes.
@@ -56,7 +75,10 @@ impl CallContext {
 /// generated client is a client of its own.
 impl Clone for CallContext {
     fn clone(&self) -> Self {
-        CallContext::new(self.max_body_bytes)
+        CallContext {
+            operation: self.operation,
+            ..CallContext::new(self.max_body_bytes)
+        }
     }
 }
 
@@ -71,7 +93,6 @@ impl Default for CallContext {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Seen {
     pub(crate) status: u16,
-    pub(crate) content_type: Option<HeaderValue>,
     pub(crate) content_encoding: Option<HeaderValue>,
     pub(crate) location: Option<HeaderValue>,
     /// The body as read; empty when it was over the cap.
@@ -83,10 +104,6 @@ pub(crate) struct Seen {
 }
 
 impl Seen {
-    pub(crate) fn content_type(&self) -> Option<String> {
-        header_text(self.content_type.as_ref())
-    }
-
     pub(crate) fn content_encoding(&self) -> Option<String> {
         header_text(self.content_encoding.as_ref())
     }

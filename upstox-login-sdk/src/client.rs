@@ -11,8 +11,10 @@ use crate::config::LoginClientBuilder;
 use crate::error::{Error, SetupError};
 use crate::generated::{self, types};
 use crate::indie::{IndieTokenOptions, IndieTokenRequest};
+use crate::logout::LogoutOutcome;
+use crate::operation::Operation;
 use crate::redact::Redactor;
-use crate::session::{LogoutOutcome, Session};
+use crate::session::Session;
 use crate::{
     authorization_url, AccessToken, App, AuthorizationCode, PendingLogin, RedirectUri, State,
 };
@@ -68,11 +70,24 @@ impl LoginClient {
     /// whose `Debug` can show a raw answer, tokens included: do not log
     /// them. A body over the cap fails to read (`ResponseBodyError`, with a
     /// [`BodyOverCap`](crate::BodyOverCap) as its source).
+    ///
+    /// The facade's hooks know which call is which only for its own calls:
+    /// through this client, the v3 indie-user request also carries
+    /// progenitor's `api-version` header.
     pub fn generated(&self) -> generated::Client {
         generated::Client::new_with_client(
             &self.base,
             self.http.clone(),
             CallContext::new(self.max_body_bytes),
+        )
+    }
+
+    /// A client of the generated code for one facade call of `operation`.
+    fn call(&self, operation: Operation) -> generated::Client {
+        generated::Client::new_with_client(
+            &self.base,
+            self.http.clone(),
+            CallContext::for_call(self.max_body_bytes, operation),
         )
     }
 
@@ -163,12 +178,12 @@ impl LoginClient {
             grant_type: types::GrantType::AuthorizationCode,
             refresh_extended_token,
         };
-        let call = self.generated();
+        let call = self.call(Operation::Token);
         let outcome = call.token().body(body).send().await;
         let seen = call.inner().take_seen().unwrap_or_default();
-        let response = answer("token", outcome, &seen, &redactor)?;
+        let response = answer(Operation::Token, outcome, &seen, &redactor)?;
         Session::from_answer(response, SystemTime::now())
-            .map_err(|reason| answer::invalid("token", &seen, reason.into(), &redactor))
+            .map_err(|reason| answer::invalid(Operation::Token, &seen, reason))
     }
 
     /// Revokes an access token (`DELETE /v2/logout` with `Authorization:
@@ -180,14 +195,14 @@ impl LoginClient {
         }
         let secrets = [token.secret()];
         let redactor = Redactor::new(&secrets);
-        let call = self.generated();
+        let call = self.call(Operation::Logout);
         let outcome = call
             .logout()
             .authorization(format!("Bearer {}", token.secret()))
             .send()
             .await;
         let seen = call.inner().take_seen().unwrap_or_default();
-        answer("logout", outcome, &seen, &redactor).map(LogoutOutcome::from_answer)
+        answer(Operation::Logout, outcome, &seen, &redactor).map(LogoutOutcome::from_answer)
     }
 
     /// Asks the app's account holder to approve a token, with no browser
@@ -231,7 +246,7 @@ impl LoginClient {
             client_id: None,
             otp_verification_disabled: options.otp_verification_disabled,
         };
-        let call = self.generated();
+        let call = self.call(Operation::IndieTokenRequest);
         let outcome = call
             .init_token_request_for_indie_user()
             .client_id(client_id.clone())
@@ -239,12 +254,7 @@ impl LoginClient {
             .send()
             .await;
         let seen = call.inner().take_seen().unwrap_or_default();
-        answer(
-            "init_token_request_for_indie_user",
-            outcome,
-            &seen,
-            &redactor,
-        )
-        .map(IndieTokenRequest::from_answer)
+        answer(Operation::IndieTokenRequest, outcome, &seen, &redactor)
+            .map(IndieTokenRequest::from_answer)
     }
 }

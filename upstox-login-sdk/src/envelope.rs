@@ -70,6 +70,14 @@ const CODES: &[(&str, ErrorCode)] = &[
 ];
 
 impl ErrorCode {
+    /// Whether `code` has the shape of Upstox's codes (`UDAPI` and one to
+    /// ten digits): only such a code is shown by an error's `Display`.
+    pub fn is_upstox_shaped(code: &str) -> bool {
+        code.strip_prefix("UDAPI").is_some_and(|digits| {
+            (1..=10).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+        })
+    }
+
     /// Parses a code as sent; unknown codes are kept in [`ErrorCode::Other`].
     pub fn parse(code: &str) -> Self {
         CODES
@@ -220,7 +228,6 @@ impl<'de> Deserialize<'de> for ApiErrorEntry {
 /// A serialised Java exception, as logout's `401` can carry.
 #[derive(Deserialize)]
 pub(crate) struct JavaException {
-    pub(crate) message: Option<String>,
     #[serde(rename = "localizedMessage")]
     pub(crate) localized_message: Option<String>,
     #[serde(rename = "stackTrace")]

@@ -1,29 +1,40 @@
-//! Errors: what the service said, what went wrong on the way, and what was
-//! wrong before anything was sent.
+//! [`Error`], the one error of the crate's public calls, and its parts.
 //!
-//! Every failure of the public API is an [`Error`]. No variant carries a
-//! secret: everything kept of an answer has the secrets sent in the call
-//! replaced by `[redacted]` in every spelling (plain, percent and form
-//! encoding, JSON escapes, HTML entities, base64); a body also has the
-//! values of secret-named JSON fields, and every run of 16 or more
-//! characters that could make up a token, replaced.
+//! What an error shows (`Display`, `Debug`, and so the browser page and a
+//! failing `main`) is built from parts the crate chose: the operation, the
+//! HTTP status, an Upstox error code of Upstox's shape, the crate's own
+//! advice, and at most one thing the server wrote, the message of a parsed
+//! error envelope, bounded, printable and without any run that could be a
+//! token. Never a raw body, an excerpt of one, or a `Location`'s path or
+//! query: those stay behind accessors ([`ApiError::raw_body`],
+//! [`InvalidResponse::raw_body`], [`RedirectError::location`]) whose docs
+//! say they may hold what the server echoed, secrets included.
 //!
-//! Every `Display` here shows text that came from the network through
-//! [`escape`]: no control character reaches a terminal that prints an error.
+//! Each error either returns its cause from `source()` or writes it into
+//! its `Display`, never both: a chain printer (anyhow's `{:#}`, or walking
+//! `source()`) shows every cause once.
 
 use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
 
-use crate::secret::InvalidRedirectUri;
-use crate::terminal::escape;
+use bytes::Bytes;
 
-pub use crate::call::DEFAULT_MAX_BODY_BYTES;
-pub(crate) use crate::envelope::JavaException;
-pub use crate::envelope::{ApiErrorEntry, ErrorCode, ErrorEnvelope};
-/// How much of an undecodable body an error keeps.
-pub const EXCERPT_BYTES: usize = 512;
+use crate::envelope::{ApiErrorEntry, ErrorCode};
+use crate::ids::InvalidRedirectUri;
+use crate::indie::NotifierError;
+use crate::login::CallbackError;
+use crate::operation::Operation;
+use crate::store::StoreError;
+use crate::RedirectUri;
 
-/// Everything that can go wrong in a call.
-#[derive(Debug)]
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a call of this crate.
+///
+/// Its `Debug` is its `Display` followed by its causes (as `anyhow`
+/// prints one), so that `fn main() -> Result<(), Error>` shows the advice.
 #[non_exhaustive]
 pub enum Error {
     /// The service answered with an error status (or a `200` carrying the
@@ -36,16 +47,12 @@ pub enum Error {
     /// An answer that is not what the contract documents.
     InvalidResponse(InvalidResponse),
     /// The service answered with a redirect; API calls never follow one.
-    #[non_exhaustive]
-    Redirect {
-        /// The HTTP status (3xx).
-        status: u16,
-        /// The `Location` header, if any.
-        location: Option<String>,
-    },
+    Redirect(RedirectError),
     /// The body was larger than the client's cap and was not read.
     #[non_exhaustive]
     BodyTooLarge {
+        /// The operation.
+        operation: Operation,
         /// The HTTP status.
         status: u16,
         /// The cap, in bytes.
@@ -60,42 +67,167 @@ pub enum Error {
     /// runtime (tokio), where blocking the thread would stall the runtime
     /// or panic. Nothing was sent: use the async [`crate::LoginClient`] there.
     BlockingInAsyncRuntime,
+    /// The login callback ended the login without a code, or was not one.
+    Callback(CallbackError),
+    /// A notifier payload was refused.
+    Notifier(NotifierError),
+    /// The session file could not be kept or loaded.
+    Store(StoreError),
+    /// The redirect URI is not on this machine (`127.0.0.0/8`, `localhost`,
+    /// `[::1]`), so a listener here cannot receive the callback.
+    NotLoopback(RedirectUri),
+    /// A local listener could not be set up.
+    #[non_exhaustive]
+    Listen {
+        /// Which listener.
+        listener: Listener,
+        /// The address it could not listen on, where one was tried (for
+        /// `localhost`, each of `127.0.0.1` and `[::1]`: a browser
+        /// connecting to the other would not reach this listener, and
+        /// whatever holds it could receive what was meant for it).
+        address: Option<SocketAddr>,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// What was awaited did not come in time.
+    #[non_exhaustive]
+    TimedOut {
+        /// What was awaited.
+        waiting_for: Waiting,
+        /// How long was waited.
+        after: Duration,
+    },
+}
+
+/// A local listener of the crate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Listener {
+    /// The login callback's (`loopback::CallbackServer`).
+    LoginCallback,
+    /// The indie-user notifier's (`webhook::NotifierServer`).
+    NotifierWebhook,
+    /// The simulated Upstox (`simulator::Simulator`).
+    Simulator,
+}
+
+/// What a wait was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Waiting {
+    /// The browser's redirect back with the login's code.
+    LoginCallback,
+    /// Upstox's POST of an approved indie-user token.
+    NotifierPayload,
+    /// Another program's login, holding the session's lock.
+    SessionLock,
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Api(e) => e.fmt(f),
-            Error::Transport(e) => write!(f, "could not reach Upstox: {e}"),
-            Error::Timeout(e) => write!(f, "Upstox did not answer in time: {e}"),
-            Error::InvalidResponse(e) => e.fmt(f),
-            Error::Redirect { status, location } => write!(
-                f,
-                "Upstox answered {status} redirecting to {}; API calls never follow redirects \
-                 (is the base URL right?)",
-                escape(location.as_deref().unwrap_or("(no Location)"))
-            ),
-            Error::BodyTooLarge { status, limit } => {
-                write!(
-                    f,
-                    "Upstox answered {status} with a body over {limit} bytes; not read"
-                )
+            Error::Transport(e) => write!(f, "could not reach Upstox for `{}`", e.operation),
+            Error::Timeout(e) => {
+                write!(f, "Upstox did not answer `{}` in time", e.operation)?;
+                if e.operation.spends_code() {
+                    f.write_str("; the code may be spent: start a new login, do not resend it")?;
+                }
+                Ok(())
             }
+            Error::InvalidResponse(e) => e.fmt(f),
+            Error::Redirect(e) => e.fmt(f),
+            Error::BodyTooLarge {
+                operation,
+                status,
+                limit,
+            } => write!(
+                f,
+                "Upstox answered `{operation}` with HTTP {status} and a body over {limit} bytes; \
+                 not read"
+            ),
             Error::InvalidInput(m) => write!(f, "invalid input, nothing was sent: {m}"),
             Error::Setup(e) => write!(f, "{e}; nothing was sent"),
             Error::BlockingInAsyncRuntime => f.write_str(
                 "a blocking call was made from inside an async runtime, where it would stall \
                  it; use the async LoginClient there; nothing was sent",
             ),
+            Error::Callback(e) => e.fmt(f),
+            Error::Notifier(e) => e.fmt(f),
+            Error::Store(e) => e.fmt(f),
+            Error::NotLoopback(uri) => write!(
+                f,
+                "the redirect URI {uri} is not on this machine; a loopback login needs one such \
+                 as http://127.0.0.1:5055/callback (registered with the app)"
+            ),
+            Error::Listen {
+                listener,
+                address,
+                source,
+            } => {
+                f.write_str("could not listen for ")?;
+                f.write_str(match listener {
+                    Listener::LoginCallback => "the login callback",
+                    Listener::NotifierWebhook => "the notifier webhook",
+                    Listener::Simulator => "the simulated Upstox",
+                })?;
+                if let Some(address) = address {
+                    write!(f, " on {address}")?;
+                }
+                match source.kind() {
+                    std::io::ErrorKind::AddrInUse => f.write_str(
+                        ": the address is in use by another program, which could receive what \
+                         was meant for this one; stop it or use another port",
+                    ),
+                    std::io::ErrorKind::PermissionDenied => f.write_str(": permission denied"),
+                    _ => Ok(()),
+                }
+            }
+            Error::TimedOut { waiting_for, after } => match waiting_for {
+                Waiting::LoginCallback => write!(
+                    f,
+                    "no login callback arrived within {after:?}; was the login finished in the \
+                     browser?"
+                ),
+                Waiting::NotifierPayload => write!(
+                    f,
+                    "no notifier payload for this app arrived within {after:?}; was the request \
+                     approved?"
+                ),
+                Waiting::SessionLock => write!(
+                    f,
+                    "another program held the session's lock for over {after:?}"
+                ),
+            },
         }
     }
 }
 
+/// The `Display`, then each cause on a line of its own.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)?;
+        let mut source = std::error::Error::source(self);
+        if source.is_some() {
+            f.write_str("\n\nCaused by:")?;
+        }
+        while let Some(cause) = source {
+            write!(f, "\n    {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
 impl std::error::Error for Error {
+    /// The cause of the part this error shows (whose own text is this
+    /// error's `Display`, so it is not repeated).
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Transport(e) | Error::Timeout(e) => Some(&e.0),
-            Error::Setup(e) => Some(e),
+            Error::Transport(e) | Error::Timeout(e) => std::error::Error::source(e),
+            Error::Setup(e) => std::error::Error::source(e),
+            Error::Store(e) => std::error::Error::source(e),
+            Error::Listen { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -107,26 +239,58 @@ impl From<InvalidRedirectUri> for Error {
     }
 }
 
+impl From<CallbackError> for Error {
+    fn from(e: CallbackError) -> Self {
+        Error::Callback(e)
+    }
+}
+
+impl From<NotifierError> for Error {
+    fn from(e: NotifierError) -> Self {
+        Error::Notifier(e)
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Store(e)
+    }
+}
+
 impl Error {
     /// The HTTP status, where there was an answer.
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api(e) => Some(e.status),
             Error::InvalidResponse(e) => Some(e.status),
-            Error::Redirect { status, .. } | Error::BodyTooLarge { status, .. } => Some(*status),
+            Error::Redirect(e) => Some(e.status),
+            Error::BodyTooLarge { status, .. } => Some(*status),
             _ => None,
         }
+    }
+
+    /// The operation whose call failed, where one was made.
+    pub fn operation(&self) -> Option<Operation> {
+        match self {
+            Error::Api(e) => Some(e.operation),
+            Error::Transport(e) | Error::Timeout(e) => Some(e.operation),
+            Error::InvalidResponse(e) => Some(e.operation),
+            Error::Redirect(e) => Some(e.operation),
+            Error::BodyTooLarge { operation, .. } => Some(*operation),
+            _ => None,
+        }
+    }
+
+    /// The first Upstox error code of the answer, if any.
+    pub fn code(&self) -> Option<&ErrorCode> {
+        self.codes().into_iter().next()
     }
 
     /// The Upstox error codes of the answer, first first (empty when there
     /// was no error envelope).
     pub fn codes(&self) -> Vec<&ErrorCode> {
         match self {
-            Error::Api(e) => e
-                .errors
-                .iter()
-                .filter_map(|x| x.error_code.as_ref())
-                .collect(),
+            Error::Api(e) => e.codes().collect(),
             _ => Vec::new(),
         }
     }
@@ -137,45 +301,51 @@ impl Error {
     }
 }
 
-/// A transport failure (connect, TLS, reset, timeout). Its text names the
-/// URL's host and path, never a header or a body.
-pub struct TransportError(pub(crate) reqwest::Error);
+/// A transport failure (connect, TLS, reset, timeout) of one operation.
+/// Its cause, through `source()`, is reqwest's error without the URL.
+pub struct TransportError {
+    pub(crate) operation: Operation,
+    pub(crate) error: reqwest::Error,
+}
 
 impl TransportError {
+    pub(crate) fn new(operation: Operation, error: reqwest::Error) -> Self {
+        TransportError {
+            operation,
+            error: error.without_url(),
+        }
+    }
+
     /// Whether the connection could not be made at all.
     pub fn is_connect(&self) -> bool {
-        self.0.is_connect()
+        self.error.is_connect()
+    }
+
+    /// The operation.
+    pub fn operation(&self) -> Operation {
+        self.operation
     }
 }
 
 impl fmt::Debug for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TransportError({})", self)
+        f.debug_struct("TransportError")
+            .field("operation", &self.operation)
+            .field("connect", &self.error.is_connect())
+            .field("timeout", &self.error.is_timeout())
+            .finish()
     }
 }
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // reqwest's message plus its chain of causes, without the URL's query.
-        let mut inner = self.0.to_string();
-        if let Some(url) = self.0.url() {
-            if let Some(q) = url.query() {
-                inner = inner.replace(q, "[query]");
-            }
-        }
-        write!(f, "{}", escape(&inner))?;
-        let mut source = std::error::Error::source(&self.0);
-        while let Some(s) = source {
-            write!(f, ": {}", escape(&s.to_string()))?;
-            source = s.source();
-        }
-        Ok(())
+        write!(f, "the `{}` call failed on the way", self.operation)
     }
 }
 
 impl std::error::Error for TransportError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0)
+        Some(&self.error)
     }
 }
 
@@ -200,7 +370,7 @@ impl SetupError {
 
 impl fmt::Display for SetupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.what, self.source)
+        f.write_str(self.what)
     }
 }
 
@@ -211,63 +381,79 @@ impl std::error::Error for SetupError {
 }
 
 /// The service's answer to a failed call.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status.
     pub status: u16,
-    /// Every entry of the error envelope (empty when the body was not one).
-    pub errors: Vec<ApiErrorEntry>,
-    /// What the body was.
-    pub body_kind: BodyKind,
-    /// The body as received, redacted as described in [this module](self):
-    /// its words and shape, no token-like run. Not escaped: print it
-    /// through [`terminal::escape`](crate::terminal::escape).
-    pub body: String,
-    /// The operation that failed (`token`, `logout`, ...).
-    pub operation: &'static str,
+    /// The operation that failed.
+    pub operation: Operation,
+    pub(crate) entries: Vec<ApiErrorEntry>,
+    /// The first entry's message as it may be shown (see [the module](self)).
+    pub(crate) message: Option<String>,
+    pub(crate) body_kind: BodyKind,
+    pub(crate) body: Bytes,
 }
 
 /// What an error body turned out to be.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BodyKind {
     /// The gateway's `{status, errors}` envelope.
     Envelope,
-    /// A serialised Java exception (seen on logout's `401`); `message` is its text.
-    JavaException {
-        /// The exception's message.
-        message: Option<String>,
-    },
+    /// A serialised Java exception (seen on logout's `401`).
+    JavaException,
     /// No body at all.
     Empty,
     /// Anything else (an HTML page from the CDN, plain text, other JSON).
-    Other {
-        /// The `Content-Type`, if any.
-        content_type: Option<String>,
-    },
+    Other,
 }
 
 impl ApiError {
     /// The first error code, if any.
     pub fn code(&self) -> Option<&ErrorCode> {
-        self.errors.iter().find_map(|e| e.error_code.as_ref())
+        self.codes().next()
+    }
+
+    /// Every error code, first first.
+    pub fn codes(&self) -> impl Iterator<Item = &ErrorCode> {
+        self.entries.iter().filter_map(|e| e.error_code.as_ref())
+    }
+
+    /// The first entry's message, as this error shows it: bounded,
+    /// printable, without the secrets sent or any run that could be a token.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    /// What the body was.
+    pub fn body_kind(&self) -> BodyKind {
+        self.body_kind
+    }
+
+    /// The entries of the error envelope as received (empty when the body
+    /// was not one). They may hold what the server echoed of the request,
+    /// secrets included (an `invalid_value`, say): do not log them.
+    pub fn entries(&self) -> &[ApiErrorEntry] {
+        &self.entries
+    }
+
+    /// The body as received. It may hold what the server echoed of the
+    /// request, secrets included, and control characters: do not log it,
+    /// and print it only through [`terminal::escape`](crate::terminal::escape).
+    pub fn raw_body(&self) -> &[u8] {
+        &self.body
     }
 
     /// Advice for a person, from the first known error code or the status.
     pub fn advice(&self) -> Option<&'static str> {
-        if let Some(advice) = self
-            .errors
-            .iter()
-            .filter_map(|e| e.error_code.as_ref())
-            .find_map(ErrorCode::advice)
-        {
+        if let Some(advice) = self.codes().find_map(ErrorCode::advice) {
             return Some(advice);
         }
         match self.status {
             401 => Some("the token is missing, expired (at 03:30 IST) or revoked: log in again"),
             429 => Some("too many requests: slow down and retry later"),
-            500..=599 if self.operation == "token" => Some(
+            500..=599 if self.operation.spends_code() => Some(
                 "Upstox had a problem; the code may be spent: start a new login, do not resend it",
             ),
             500..=599 => Some("Upstox had a problem: try again later"),
@@ -283,29 +469,16 @@ impl fmt::Display for ApiError {
             "Upstox refused `{}` with HTTP {}",
             self.operation, self.status
         )?;
-        if self.errors.is_empty() {
-            match &self.body_kind {
-                BodyKind::JavaException { message: Some(m) } => write!(f, ": {}", escape(m))?,
-                BodyKind::Empty => f.write_str(" and no body")?,
-                BodyKind::Other { content_type } => write!(
-                    f,
-                    " and a {} body",
-                    escape(content_type.as_deref().unwrap_or("untyped"))
-                )?,
-                _ => {}
-            }
+        let codes: Vec<&str> = self
+            .codes()
+            .map(ErrorCode::as_str)
+            .filter(|c| ErrorCode::is_upstox_shaped(c))
+            .collect();
+        if !codes.is_empty() {
+            write!(f, ": {}", codes.join(", "))?;
         }
-        for (i, e) in self.errors.iter().enumerate() {
-            f.write_str(if i == 0 { ": " } else { "; " })?;
-            if let Some(code) = &e.error_code {
-                write!(f, "{code}")?;
-                if e.message.is_some() {
-                    f.write_str(" ")?;
-                }
-            }
-            if let Some(m) = &e.message {
-                write!(f, "{}", escape(m))?;
-            }
+        if let Some(message) = &self.message {
+            write!(f, " \"{message}\"")?;
         }
         if let Some(advice) = self.advice() {
             write!(f, " ({advice})")?;
@@ -314,88 +487,155 @@ impl fmt::Display for ApiError {
     }
 }
 
+/// As `Display`, with the body's kind and length: never the body.
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("operation", &self.operation)
+            .field("status", &self.status)
+            .field("codes", &self.codes().collect::<Vec<_>>())
+            .field("message", &self.message)
+            .field("body_kind", &self.body_kind)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
 impl std::error::Error for ApiError {}
 
 /// An answer that does not match the contract.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct InvalidResponse {
     /// The HTTP status.
     pub status: u16,
-    /// The `Content-Type`, if any.
-    pub content_type: Option<String>,
-    /// At most [`EXCERPT_BYTES`] of the body (lossy UTF-8, redacted as an
-    /// [`ApiError`]'s `body`).
-    pub excerpt: String,
-    /// The body's full length in bytes.
-    pub body_len: usize,
-    /// Why it could not be decoded.
-    pub reason: String,
-    /// The operation (`token`, `logout`, ...).
-    pub operation: &'static str,
+    /// The operation.
+    pub operation: Operation,
+    /// Why it could not be used, in the crate's words.
+    pub reason: &'static str,
+    pub(crate) body: Bytes,
+}
+
+impl InvalidResponse {
+    /// The body as received. It may hold what the server echoed of the
+    /// request, secrets included: do not log it.
+    pub fn raw_body(&self) -> &[u8] {
+        &self.body
+    }
 }
 
 impl fmt::Display for InvalidResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "Upstox answered `{}` with HTTP {} and a body that could not be decoded ({}; {} bytes of {}): {}",
+            "Upstox answered `{}` with HTTP {} and a body of {} bytes that cannot be used: {}",
             self.operation,
             self.status,
-            escape(&self.reason),
-            self.body_len,
-            escape(self.content_type.as_deref().unwrap_or("no content type")),
-            escape(&self.excerpt)
+            self.body.len(),
+            self.reason
         )
+    }
+}
+
+/// As `Display`: never the body.
+impl fmt::Debug for InvalidResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InvalidResponse")
+            .field("operation", &self.operation)
+            .field("status", &self.status)
+            .field("reason", &self.reason)
+            .field("body_len", &self.body.len())
+            .finish()
     }
 }
 
 impl std::error::Error for InvalidResponse {}
 
-/// Problems with the login callback (the redirect back to your app).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A redirect where an API answer was expected.
+#[derive(Clone)]
 #[non_exhaustive]
-pub enum CallbackError {
-    /// The callback could not be parsed as a URL or query string.
-    Malformed(String),
-    /// Upstox sent back `error` (and maybe `error_description`) instead of a code.
-    Denied {
-        /// The `error` parameter.
-        error: String,
-        /// The `error_description` parameter, if any.
-        description: Option<String>,
-    },
-    /// No `state` came back.
-    MissingState,
-    /// The `state` that came back is not the one sent: possibly a forged
-    /// request. The received value is not kept.
-    StateMismatch,
-    /// The state matched but no `code` came back.
-    MissingCode,
+pub struct RedirectError {
+    /// The HTTP status (3xx).
+    pub status: u16,
+    /// The operation.
+    pub operation: Operation,
+    pub(crate) location: Option<String>,
 }
 
-impl fmt::Display for CallbackError {
+impl RedirectError {
+    /// The `Location` header as received. It may echo what was sent (a
+    /// code in its query, say): do not log it.
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+}
+
+impl fmt::Display for RedirectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CallbackError::Malformed(m) => {
-                write!(f, "the callback is not a valid URL: {}", escape(m))
-            }
-            CallbackError::Denied { error, description } => {
-                write!(f, "the login was refused: {}", escape(error))?;
-                if let Some(d) = description {
-                    write!(f, " ({})", escape(d))?;
-                }
-                Ok(())
-            }
-            CallbackError::MissingState => {
-                f.write_str("the callback carries no state; refusing it")
-            }
-            CallbackError::StateMismatch => f.write_str(
-                "the callback's state does not match this login's; refusing it (possible forgery)",
-            ),
-            CallbackError::MissingCode => f.write_str("the callback carries no authorization code"),
+        write!(
+            f,
+            "Upstox answered `{}` with a redirect (HTTP {}); API calls never follow redirects \
+             (is the base URL right?)",
+            self.operation, self.status
+        )
+    }
+}
+
+/// As `Display`: never the `Location`.
+impl fmt::Debug for RedirectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedirectError")
+            .field("operation", &self.operation)
+            .field("status", &self.status)
+            .field("has_location", &self.location.is_some())
+            .finish()
+    }
+}
+
+impl std::error::Error for RedirectError {}
+
+#[cfg(feature = "loopback")]
+impl From<crate::loopback::LoopbackError> for Error {
+    fn from(e: crate::loopback::LoopbackError) -> Self {
+        use crate::loopback::LoopbackError as L;
+        let listen = |address, source| Error::Listen {
+            listener: Listener::LoginCallback,
+            address,
+            source,
+        };
+        match e {
+            L::NotLoopback(uri) => Error::NotLoopback(uri),
+            L::Io(source) => listen(None, source),
+            L::Bind { address, error } => listen(Some(address), error),
+            L::Timeout(after) => Error::TimedOut {
+                waiting_for: Waiting::LoginCallback,
+                after,
+            },
+            L::Callback(e) => Error::Callback(e),
+            L::Exchange(e) => e,
         }
     }
 }
 
-impl std::error::Error for CallbackError {}
+#[cfg(feature = "loopback")]
+impl From<crate::webhook::WebhookError> for Error {
+    fn from(e: crate::webhook::WebhookError) -> Self {
+        use crate::webhook::WebhookError as W;
+        match e {
+            W::InvalidPath(path) => Error::InvalidInput(format!(
+                "{} cannot be the notifier webhook's path (it starts with `/`, with no white \
+                 space)",
+                crate::terminal::escape(&path)
+            )),
+            W::Io(source) => Error::Listen {
+                listener: Listener::NotifierWebhook,
+                address: None,
+                source,
+            },
+            W::Timeout(after) => Error::TimedOut {
+                waiting_for: Waiting::NotifierPayload,
+                after,
+            },
+        }
+    }
+}

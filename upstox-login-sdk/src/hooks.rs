@@ -14,11 +14,16 @@ impl ClientHooks<CallContext> for generated::Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
-        info: &OperationInfo,
+        _info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         let headers = request.headers_mut();
-        // progenitor adds `api-version` to every call; the v3 call must not carry it.
-        if info.operation_id == "init_token_request_for_indie_user" {
+        // progenitor adds `api-version` to every call; the v3 call must not
+        // carry it. The facade says which call this is: no spec text is matched.
+        if self
+            .inner()
+            .operation()
+            .is_some_and(|op| !op.sends_api_version())
+        {
             headers.remove("api-version");
         }
         // Kept out of reqwest's and hyper's own debug output.
@@ -37,7 +42,11 @@ impl ClientHooks<CallContext> for generated::Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let operation = info.operation_id;
+        // For logs only: the facade's name, else the spec's operation id.
+        let operation = self
+            .inner()
+            .operation()
+            .map_or(info.operation_id, |op| op.name());
         // Method and path only: a query or header could carry a secret.
         let method = request.method().clone();
         let path = request.url().path().to_owned();
@@ -70,7 +79,6 @@ impl ClientHooks<CallContext> for generated::Client {
         let headers = response.headers();
         self.inner().record(Seen {
             status: status.as_u16(),
-            content_type: headers.get(reqwest::header::CONTENT_TYPE).cloned(),
             content_encoding: headers.get(reqwest::header::CONTENT_ENCODING).cloned(),
             location: headers.get(reqwest::header::LOCATION).cloned(),
             body: body.clone().unwrap_or_default(),

@@ -158,7 +158,7 @@ impl NotifierPayload {
     pub fn verify_client_id(&self, expected: &ClientId) -> Result<&AccessToken, NotifierError> {
         match &self.client_id {
             Some(id)
-                if crate::state::constant_time_eq(
+                if crate::secret::constant_time_eq(
                     id.as_str().as_bytes(),
                     expected.as_str().as_bytes(),
                 ) => {}

@@ -46,7 +46,7 @@
 //! # Stability
 //!
 //! This crate follows semver for its facade: everything re-exported at the
-//! crate root, the [`error`], [`expiry`], [`store`] and [`terminal`]
+//! crate root, the [`expiry`], [`store`] and [`terminal`]
 //! modules, and those of the features (`loopback`, `webhook`, `simulator`,
 //! `blocking`). The
 //! [`generated`] module is progenitor's output for the spec and may change
@@ -66,21 +66,24 @@ mod config;
 #[cfg(any(feature = "loopback", feature = "simulator"))]
 mod connections;
 mod envelope;
-pub mod error;
+mod error;
 pub mod expiry;
 mod hooks;
 #[cfg(any(feature = "loopback", feature = "simulator"))]
 mod http1;
+mod ids;
 mod indie;
 #[cfg(feature = "loopback")]
 mod lock;
 mod login;
+mod logout;
 #[cfg(feature = "loopback")]
 #[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
 pub mod loopback;
 #[cfg(feature = "loopback")]
 #[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
 pub mod morning;
+mod operation;
 pub mod paste;
 mod proxy;
 mod redact;
@@ -118,26 +121,29 @@ pub mod generated {
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-pub use call::CallContext;
+pub use call::{CallContext, DEFAULT_MAX_BODY_BYTES};
 pub use client::LoginClient;
 pub use config::{
     LoginClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
     PRODUCTION_BASE_URL,
 };
 pub use envelope::{ApiErrorEntry, ErrorCode, ErrorEnvelope};
-pub use error::{ApiError, CallbackError, Error};
+pub use error::{
+    ApiError, BodyKind, Error, InvalidResponse, Listener, RedirectError, Result, SetupError,
+    TransportError, Waiting,
+};
 pub use hooks::BodyOverCap;
+pub use ids::{ClientId, InvalidRedirectUri, RedirectUri};
 pub use indie::{IndieTokenOptions, IndieTokenRequest, NotifierError, NotifierPayload};
-pub use login::{authorization_url, parse_callback, App, PendingLogin};
+pub use login::{authorization_url, parse_callback, App, CallbackError, PendingLogin};
+pub use logout::LogoutOutcome;
+pub use operation::Operation;
 /// The `reqwest` this crate is built on, for
 /// [`LoginClientBuilder::http_client_builder`] and
 /// [`LoginClientBuilder::build_with_http_client`] (a proxy, root certificates)
 /// without a version to keep in step. A new major version of reqwest is a
 /// new major version of this crate.
 pub use reqwest;
-pub use secret::{
-    AccessToken, AuthorizationCode, ClientId, ClientSecret, ExtendedToken, InvalidRedirectUri,
-    RedirectUri, RefreshToken,
-};
-pub use session::{LogoutOutcome, Session};
+pub use secret::{AccessToken, AuthorizationCode, ClientSecret, ExtendedToken, RefreshToken};
+pub use session::Session;
 pub use state::State;

@@ -6,11 +6,13 @@
 //! never leaves it held. The holder writes its process id into the file, so
 //! that a program that waits too long can say who holds it.
 
-use std::fmt;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+use crate::error::{SetupError, Waiting};
+use crate::Error;
 
 /// Held while a login for the session file runs; released when dropped.
 #[derive(Debug)]
@@ -29,68 +31,13 @@ pub fn lock_path(session: &Path) -> PathBuf {
     session.with_file_name(name)
 }
 
-/// Why the lock was not had.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum LockError {
-    /// Another program held the lock for longer than the wait.
-    Timeout {
-        /// The lock file.
-        path: PathBuf,
-        /// How long this program waited.
-        waited: Duration,
-        /// The holder's process id, as it wrote it into the lock file.
-        holder: Option<u32>,
-    },
-    /// The lock file could not be opened or locked.
-    Io {
-        /// The lock file.
-        path: PathBuf,
-        /// Why.
-        error: io::Error,
-    },
-}
-
-impl fmt::Display for LockError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LockError::Timeout {
-                path,
-                waited,
-                holder,
-            } => {
-                let who = match holder {
-                    Some(pid) => format!("process {pid}"),
-                    None => "another program".into(),
-                };
-                write!(
-                    f,
-                    "{who} has been logging in for this session for longer than {waited:?} \
-                     (it holds the lock {}); let it finish or stop it, then try again",
-                    path.display()
-                )
-            }
-            LockError::Io { path, .. } => {
-                write!(f, "could not take the login lock {}", path.display())
-            }
-        }
-    }
-}
-
-impl std::error::Error for LockError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            LockError::Io { error, .. } => Some(error),
-            LockError::Timeout { .. } => None,
-        }
-    }
-}
-
 /// One attempt at the lock: `Ok(None)` while another program holds it.
-pub(crate) fn try_lock(path: &Path) -> Result<Option<LoginLock>, LockError> {
-    let io = |error| LockError::Io {
-        path: path.to_path_buf(),
-        error,
+pub(crate) fn try_lock(path: &Path) -> Result<Option<LoginLock>, Error> {
+    let io = |error: io::Error| {
+        Error::Setup(SetupError::new(
+            "could not take the session's login lock (the file beside it ending in .lock)",
+            error,
+        ))
     };
     let mut file = open(path).map_err(io)?;
     match file.try_lock() {
@@ -115,13 +62,14 @@ pub(crate) fn holder(path: &Path) -> Option<u32> {
 }
 
 /// Takes the lock, waiting up to `wait` for another holder, polling with
-/// `sleep` (a thread sleep, or a runtime's). Says whether it had to wait.
+/// `sleep` (a thread sleep, or a runtime's). Says whether it had to wait;
+/// `on_wait` learns the holder's process id when the wait begins.
 pub(crate) async fn acquire<F: std::future::Future<Output = ()>>(
     path: &Path,
     wait: Duration,
     mut sleep: impl FnMut(Duration) -> F,
     mut on_wait: impl FnMut(Option<u32>),
-) -> Result<(LoginLock, bool), LockError> {
+) -> Result<(LoginLock, bool), Error> {
     let started = Instant::now();
     let mut waited = false;
     loop {
@@ -133,10 +81,9 @@ pub(crate) async fn acquire<F: std::future::Future<Output = ()>>(
             waited = true;
         }
         if started.elapsed() >= wait {
-            return Err(LockError::Timeout {
-                path: path.to_path_buf(),
-                waited: wait,
-                holder: holder(path),
+            return Err(Error::TimedOut {
+                waiting_for: Waiting::SessionLock,
+                after: wait,
             });
         }
         sleep(Duration::from_millis(100).min(wait)).await;

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use crate::error::CallbackError;
+use crate::redact;
+use crate::terminal::escape;
 use crate::{AuthorizationCode, ClientId, ClientSecret, RedirectUri, State};
 
 /// An app registered with Upstox: its client id, secret and redirect URI.
@@ -230,3 +231,57 @@ pub fn parse_callback(
         },
     }
 }
+
+/// Problems with the login callback (the redirect back to your app).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallbackError {
+    /// The callback could not be parsed as a URL or query string.
+    Malformed(String),
+    /// Upstox sent back `error` (and maybe `error_description`) instead of
+    /// a code. Both are as anyone who reached the redirect URI sent them;
+    /// `Display` shows them only when they are short, printable words.
+    Denied {
+        /// The `error` parameter.
+        error: String,
+        /// The `error_description` parameter, if any.
+        description: Option<String>,
+    },
+    /// No `state` came back.
+    MissingState,
+    /// The `state` that came back is not the one sent: possibly a forged
+    /// request. The received value is not kept.
+    StateMismatch,
+    /// The state matched but no `code` came back.
+    MissingCode,
+}
+
+impl fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallbackError::Malformed(m) => {
+                write!(f, "the callback is not a valid URL: {}", escape(m))
+            }
+            CallbackError::Denied { error, description } => {
+                f.write_str("the login was refused")?;
+                let is_word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+                if (1..=64).contains(&error.len()) && error.chars().all(is_word) {
+                    write!(f, ": {error}")?;
+                }
+                if let Some(d) = description.as_deref().and_then(|d| redact::shown(d, &[])) {
+                    write!(f, " ({d})")?;
+                }
+                Ok(())
+            }
+            CallbackError::MissingState => {
+                f.write_str("the callback carries no state; refusing it")
+            }
+            CallbackError::StateMismatch => f.write_str(
+                "the callback's state does not match this login's; refusing it (possible forgery)",
+            ),
+            CallbackError::MissingCode => f.write_str("the callback carries no authorization code"),
+        }
+    }
+}
+
+impl std::error::Error for CallbackError {}

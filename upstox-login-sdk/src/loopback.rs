@@ -20,10 +20,10 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::connections::{accept, Readers};
-use crate::error::CallbackError;
 use crate::expiry::format_ist;
 use crate::http1::{self, Limits};
 use crate::terminal::escape;
+use crate::CallbackError;
 use crate::{App, AuthorizationCode, LoginClient, PendingLogin, RedirectUri, Session};
 
 /// What is read of a request: its head, at most 16 KiB; a body is never

@@ -7,14 +7,15 @@
 //! 2. checks the place ([`SessionFile::check`]) before any code is spent;
 //! 3. takes an exclusive lock on a file beside the session file
 //!    ([`lock_path`]): a second program waits (bounded by
-//!    [`MorningLogin::wait`]) and then returns what the first saved
+//!    [`MorningLogin::wait`], else [`Error::TimedOut`] with
+//!    [`Waiting::SessionLock`]) and then returns what the first saved
 //!    ([`Outcome::WaitedForAnother`]). The OS releases the lock of a program
 //!    that dies, so nothing deadlocks;
 //! 4. logs in the [`LoginWay`] given, saves the session, and only then
 //!    returns it ([`Outcome::LoggedIn`]).
 //!
 //! ```no_run
-//! # async fn demo(app: upstox_login_sdk::App) -> Result<(), upstox_login_sdk::morning::MorningError> {
+//! # async fn demo(app: upstox_login_sdk::App) -> Result<(), upstox_login_sdk::Error> {
 //! use upstox_login_sdk::morning::{LoginWay, MorningLogin, Step};
 //! use upstox_login_sdk::store::SessionFile;
 //! use upstox_login_sdk::LoginClient;
@@ -36,12 +37,13 @@ use std::fmt;
 use std::io::BufRead;
 use std::time::Duration;
 
-use crate::lock::{self, LockError};
-use crate::loopback::{CallbackServer, LoopbackError, LoopbackEvent};
-use crate::paste::{code_from_pasted, PasteError};
-use crate::store::{SessionFile, StoreError};
-use crate::webhook::{NotifierEvent, NotifierServer, WebhookError};
-use crate::{App, IndieTokenOptions, IndieTokenRequest, LoginClient, Session};
+use crate::error::{SetupError, Waiting};
+use crate::lock;
+use crate::loopback::{CallbackServer, LoopbackEvent};
+use crate::paste::code_from_pasted;
+use crate::store::SessionFile;
+use crate::webhook::{NotifierEvent, NotifierServer};
+use crate::{App, Error, IndieTokenOptions, IndieTokenRequest, LoginClient, Session};
 
 pub use crate::lock::lock_path;
 
@@ -129,70 +131,6 @@ pub enum Step<'a> {
     Notifier(NotifierEvent),
 }
 
-/// Why no session was had. `Display` is the cause's, with what to do.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum MorningError {
-    /// The session file could not be read, or the place cannot keep one.
-    Store(StoreError),
-    /// The lock could not be had in time.
-    Lock(LockError),
-    /// The browser login failed.
-    Callback(LoopbackError),
-    /// The pasted URL is not this login's callback.
-    Paste(PasteError),
-    /// The indie-user receiver failed.
-    Notifier(WebhookError),
-    /// A call to Upstox failed.
-    Call(crate::Error),
-    /// The pasted URL could not be read.
-    Read(std::io::Error),
-    /// Nothing was pasted within the timeout.
-    PasteTimeout(Duration),
-}
-
-impl fmt::Display for MorningError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MorningError::Store(e) => e.fmt(f),
-            MorningError::Lock(e) => e.fmt(f),
-            MorningError::Callback(e) => e.fmt(f),
-            MorningError::Paste(e) => e.fmt(f),
-            MorningError::Notifier(e) => e.fmt(f),
-            MorningError::Call(e) => e.fmt(f),
-            MorningError::Read(_) => f.write_str("could not read the pasted URL"),
-            MorningError::PasteTimeout(d) => {
-                write!(
-                    f,
-                    "nothing was pasted within {d:?}; the login was not finished"
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for MorningError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        // Transparent: each wrapped error's own cause.
-        match self {
-            MorningError::Store(e) => e.source(),
-            MorningError::Lock(e) => e.source(),
-            MorningError::Callback(e) => e.source(),
-            MorningError::Paste(e) => e.source(),
-            MorningError::Notifier(e) => e.source(),
-            MorningError::Call(e) => e.source(),
-            MorningError::Read(e) => Some(e),
-            MorningError::PasteTimeout(_) => None,
-        }
-    }
-}
-
-impl From<crate::Error> for MorningError {
-    fn from(e: crate::Error) -> Self {
-        MorningError::Call(e)
-    }
-}
-
 /// The morning for one session file and app. See the [module documentation](self).
 #[derive(Debug, Clone)]
 pub struct MorningLogin<'a> {
@@ -237,9 +175,8 @@ impl<'a> MorningLogin<'a> {
 
     /// The saved session, when valid for the margin. A file that is not a
     /// session is an error, and is never overwritten.
-    pub fn saved(&self) -> Result<Option<Session>, MorningError> {
-        let saved = self.file.load().map_err(MorningError::Store)?;
-        Ok(saved.filter(|s| !s.expires_within(self.margin)))
+    pub fn saved(&self) -> Result<Option<Session>, Error> {
+        Ok(self.file.load()?.filter(|s| !s.expires_within(self.margin)))
     }
 
     /// Returns a session valid for the margin, logging in `way` only when
@@ -249,7 +186,7 @@ impl<'a> MorningLogin<'a> {
         client: &LoginClient,
         way: LoginWay,
         mut on_step: impl FnMut(Step<'_>),
-    ) -> Result<Morning, MorningError> {
+    ) -> Result<Morning, Error> {
         if let Some(session) = self.saved()? {
             return Ok(Morning {
                 session,
@@ -257,13 +194,12 @@ impl<'a> MorningLogin<'a> {
             });
         }
         // Before any code is spent: the place must keep the session.
-        self.file.check().map_err(MorningError::Store)?;
+        self.file.check()?;
         let lock_file = lock_path(self.file.path());
         let (_lock, waited) = lock::acquire(&lock_file, self.wait, tokio::time::sleep, |holder| {
             on_step(Step::Waiting { holder })
         })
-        .await
-        .map_err(MorningError::Lock)?;
+        .await?;
         // The program that held the lock may have saved a session.
         if let Some(session) = self.saved()? {
             let outcome = if waited {
@@ -274,7 +210,7 @@ impl<'a> MorningLogin<'a> {
             return Ok(Morning { session, outcome });
         }
         let session = self.log_in(client, way, &mut on_step).await?;
-        self.file.save(&session).map_err(MorningError::Store)?;
+        self.file.save(&session)?;
         Ok(Morning {
             session,
             outcome: Outcome::LoggedIn,
@@ -286,21 +222,18 @@ impl<'a> MorningLogin<'a> {
         client: &LoginClient,
         way: LoginWay,
         on_step: &mut impl FnMut(Step<'_>),
-    ) -> Result<Session, MorningError> {
+    ) -> Result<Session, Error> {
         let app = self.app;
         match way {
             LoginWay::Browser => {
-                let server = CallbackServer::bind(app.redirect_uri())
-                    .await
-                    .map_err(MorningError::Callback)?;
+                let server = CallbackServer::bind(app.redirect_uri()).await?;
                 let pending = server.start_login(client, app)?;
                 on_step(Step::OpenUrl(pending.url()));
-                server
+                Ok(server
                     .complete_login_with(client, app, &pending, self.timeout, |event| {
                         on_step(Step::Callback(event))
                     })
-                    .await
-                    .map_err(MorningError::Callback)
+                    .await?)
             }
             LoginWay::Paste(mut reader) => {
                 let pending = client.start_login(app)?;
@@ -310,23 +243,29 @@ impl<'a> MorningLogin<'a> {
                     let mut line = String::new();
                     reader.read_line(&mut line).map(|_| line)
                 });
+                let unreadable =
+                    |e| Error::Setup(SetupError::new("could not read the pasted URL", e));
                 let line = match tokio::time::timeout(self.timeout, read).await {
-                    Err(_) => return Err(MorningError::PasteTimeout(self.timeout)),
-                    Ok(Err(join)) => return Err(MorningError::Read(std::io::Error::other(join))),
-                    Ok(Ok(read)) => read.map_err(MorningError::Read)?,
+                    Err(_) => {
+                        return Err(Error::TimedOut {
+                            waiting_for: Waiting::LoginCallback,
+                            after: self.timeout,
+                        })
+                    }
+                    Ok(Err(join)) => return Err(unreadable(std::io::Error::other(join))),
+                    Ok(Ok(read)) => read.map_err(unreadable)?,
                 };
-                let code = code_from_pasted(&pending, &line).map_err(MorningError::Paste)?;
+                let code = code_from_pasted(&pending, &line)?;
                 Ok(client.exchange_code(app, code).await?)
             }
             LoginWay::Indie { server, options } => {
                 let request = client.request_indie_token(app, options).await?;
                 on_step(Step::IndieRequested(&request));
-                server
+                Ok(server
                     .wait_for_session_with(app.client_id(), self.timeout, |event| {
                         on_step(Step::Notifier(event))
                     })
-                    .await
-                    .map_err(MorningError::Notifier)
+                    .await?)
             }
         }
     }
@@ -340,7 +279,7 @@ impl<'a> MorningLogin<'a> {
         client: &crate::blocking::LoginClient,
         way: LoginWay,
         on_step: impl FnMut(Step<'_>),
-    ) -> Result<Morning, MorningError> {
+    ) -> Result<Morning, Error> {
         client.block_on(self.run(client.as_async(), way, on_step))
     }
 }

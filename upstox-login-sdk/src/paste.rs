@@ -5,9 +5,8 @@
 
 use std::fmt;
 
-use crate::error::CallbackError;
 use crate::terminal::escape;
-use crate::{AuthorizationCode, PendingLogin};
+use crate::{AuthorizationCode, CallbackError, PendingLogin};
 
 /// Why a pasted URL gives no code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +48,17 @@ impl fmt::Display for PasteError {
 }
 
 impl std::error::Error for PasteError {}
+
+impl From<PasteError> for crate::Error {
+    fn from(e: PasteError) -> Self {
+        match e {
+            // Upstox's refusal, or a callback that is not this login's.
+            PasteError::Callback(e) => crate::Error::Callback(e),
+            // Nothing was sent: the code (if any) is unspent.
+            other => crate::Error::InvalidInput(other.to_string()),
+        }
+    }
+}
 
 /// The code in the URL the browser was sent to, pasted as `text`, if it is
 /// `login`'s callback: on its redirect URI, with its state. Nothing is sent.

@@ -1,4 +1,4 @@
-//! What the calls return: the session and the logout outcome.
+//! The session a login gives: the token answer's fields and its expiry.
 
 use std::time::SystemTime;
 
@@ -11,8 +11,9 @@ use crate::{AccessToken, ExtendedToken, RefreshToken};
 ///
 /// It has fields of its own (not the generated `TokenResponse`), so that a
 /// change of the spec is not a change of this type. `Debug` shows the
-/// account fields but never a token.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+/// account fields, and of the fields this crate does not name only their
+/// names (an answer can carry anything there): never a token.
+#[derive(Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Session {
     access_token: AccessToken,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,6 +59,31 @@ pub struct Session {
     #[serde(with = "epoch_millis")]
     #[schemars(with = "u64")]
     expires_at: SystemTime,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("access_token", &self.access_token)
+            .field("extended_token", &self.extended_token)
+            .field("refresh_token", &self.refresh_token)
+            .field("token_type", &self.token_type)
+            .field("user_id", &self.user_id)
+            .field("user_name", &self.user_name)
+            .field("email", &self.email)
+            .field("broker", &self.broker)
+            .field("user_type", &self.user_type)
+            .field("exchanges", &self.exchanges)
+            .field("products", &self.products)
+            .field("order_types", &self.order_types)
+            .field("poa", &self.poa)
+            .field("ddpi", &self.ddpi)
+            .field("is_active", &self.is_active)
+            .field("extra_fields", &self.extra.keys().collect::<Vec<_>>())
+            .field("issued_at", &self.issued_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session {
@@ -286,26 +312,6 @@ mod epoch_millis {
     }
 }
 
-/// The answer to a logout.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct LogoutOutcome {
-    /// `status` as sent (`success`, `partial_success`, ...), if any.
-    pub status: Option<String>,
-    /// Whether the service says the token was revoked.
-    pub revoked: bool,
-}
-
-impl LogoutOutcome {
-    // Not a public `From`: the generated types may change with the spec.
-    pub(crate) fn from_answer(r: types::LogoutResponse) -> Self {
-        Self {
-            revoked: r.data.unwrap_or(false),
-            status: r.status,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,6 +338,25 @@ mod tests {
         let old = session(now - Duration::from_secs(2 * 86_400));
         assert!(old.expires_within(Duration::ZERO));
         assert!(old.is_expired());
+    }
+
+    /// Unknown fields are kept, but `Debug` names them without their values,
+    /// which can be anything the server sent (an echoed secret, a token).
+    #[test]
+    fn debug_names_unknown_fields_without_their_values() {
+        let answer: types::TokenResponse = serde_json::from_str(
+            r#"{"access_token":"t0ken-a","echo":{"client_secret":"hunter2"},"note":"t0ken-b"}"#,
+        )
+        .expect("a token answer");
+        let s = Session::from_answer(answer, SystemTime::now()).expect("a session");
+        let debug = format!("{s:?}");
+        for secret in ["t0ken-a", "hunter2", "t0ken-b"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+        assert!(
+            debug.contains(r#"extra_fields: ["echo", "note"]"#),
+            "{debug}"
+        );
     }
 
     #[test]

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
+use crate::secret::constant_time_eq;
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
 
 /// The opaque `state` sent to `authorize` and echoed back on the redirect.
 ///
@@ -69,11 +69,6 @@ impl fmt::Display for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
-}
-
-/// Compares two byte strings in time that depends only on their lengths.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
 #[cfg(test)]
