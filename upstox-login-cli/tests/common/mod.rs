@@ -188,9 +188,17 @@ impl Running {
     /// Its exit status, the rest of its stderr, and its stdout.
     pub async fn finish(mut self) -> (bool, String, String) {
         let mut rest = self.seen.join("\n");
-        while let Ok(Some(line)) = self.stderr.next_line().await {
-            rest.push('\n');
-            rest.push_str(&line);
+        let read = async {
+            while let Ok(Some(line)) = self.stderr.next_line().await {
+                rest.push('\n');
+                rest.push_str(&line);
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(30), read)
+            .await
+            .is_err()
+        {
+            panic!("still running after 30 s; stderr: {rest}");
         }
         let output = tokio::time::timeout(Duration::from_secs(30), self.child.wait_with_output())
             .await
