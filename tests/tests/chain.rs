@@ -298,7 +298,6 @@ async fn a_held_port_prints_each_cause_once() {
     let Err(err) = CallbackServer::bind(&uri).await else {
         panic!("the port is held, yet it bound")
     };
-    let err = Error::from(err);
     let Error::Listen { address, .. } = &err else {
         panic!("expected Listen, got {err:?}")
     };
@@ -310,7 +309,6 @@ async fn a_held_port_prints_each_cause_once() {
     let Err(err) = CallbackServer::bind(&uri).await else {
         panic!("not loopback, yet it bound")
     };
-    let err = Error::from(err);
     assert!(matches!(err, Error::NotLoopback(_)), "{err:?}");
     assert_each_cause_once("NotLoopback", &err);
 }
@@ -328,7 +326,7 @@ async fn a_wait_that_times_out_prints_its_duration_as_given() {
         let login = server
             .start_login(&client("http://127.0.0.1:1"), &app())
             .expect("a login");
-        let err = Error::from(server.wait_for_code(&login, after).await.unwrap_err());
+        let err = server.wait_for_code(&login, after).await.unwrap_err();
         let Error::TimedOut {
             waiting_for,
             after: waited,

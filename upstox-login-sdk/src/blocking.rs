@@ -30,6 +30,10 @@
 //! `spawn_blocking`), a call sends nothing and fails with
 //! [`Error::BlockingInAsyncRuntime`]: there, use the async client.
 
+mod builder;
+
+pub use builder::Builder;
+
 use std::future::Future;
 use std::sync::Arc;
 
@@ -67,6 +71,12 @@ impl LoginClient {
     /// A client for production with the default settings.
     pub fn new() -> Result<Self, Error> {
         Self::from_builder(crate::LoginClient::builder())
+    }
+
+    /// A builder with the settings of [`crate::LoginClient::builder`]; its
+    /// [`build`](Builder::build) makes a blocking client.
+    pub fn builder() -> Builder {
+        Builder::new()
     }
 
     /// A client with the settings of `builder` (base URL, timeouts, ...).
@@ -148,8 +158,16 @@ impl LoginClient {
     /// Several threads may run calls at once: one drives the connections
     /// while the others wait for their own answers.
     fn run<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        self.block_on(call)
+    }
+
+    /// [`run`](Self::run) for calls whose error converts from [`Error`].
+    pub(crate) fn block_on<T, E: From<Error>>(
+        &self,
+        call: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
         if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::BlockingInAsyncRuntime);
+            return Err(Error::BlockingInAsyncRuntime.into());
         }
         match &self.inner.runtime {
             Some(runtime) => runtime.block_on(call),
@@ -157,7 +175,8 @@ impl LoginClient {
             None => Err(Error::Setup(SetupError::new(
                 "the client's runtime has stopped",
                 std::io::Error::other("stopped"),
-            ))),
+            ))
+            .into()),
         }
     }
 }

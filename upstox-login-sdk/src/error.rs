@@ -263,6 +263,7 @@ impl From<StoreError> for Error {
 }
 
 impl Error {
+    #[cfg(any(feature = "loopback", feature = "webhook"))]
     pub(crate) fn listen(
         listener: Listener,
         address: Option<SocketAddr>,

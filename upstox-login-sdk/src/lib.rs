@@ -95,12 +95,18 @@ pub mod expiry;
 mod hooks;
 mod ids;
 mod indie;
+#[cfg(all(feature = "loopback", feature = "webhook", unix))]
+mod lock;
 mod login;
 mod logout;
 #[cfg(feature = "loopback")]
 #[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
 pub mod loopback;
+#[cfg(all(feature = "loopback", feature = "webhook", unix))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "loopback", feature = "webhook", unix))))]
+pub mod morning;
 mod operation;
+pub mod paste;
 mod profile;
 mod proxy;
 mod redact;
@@ -118,6 +124,9 @@ pub mod store;
 #[cfg(any(feature = "loopback", feature = "webhook"))]
 mod stray;
 pub mod terminal;
+#[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
+pub mod token_source;
 #[cfg(feature = "webhook")]
 mod verify;
 #[cfg(feature = "webhook")]

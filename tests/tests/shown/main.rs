@@ -255,7 +255,7 @@ async fn through_the_page(client: &LoginClient) -> (Error, String) {
         browser
     );
     match result {
-        Err(e) => (Error::from(e), page),
+        Err(e) => (e, page),
         Ok(session) => panic!("an echo was a session: {session:?}"),
     }
 }

@@ -1,0 +1,285 @@
+//! The morning in one call: a session valid for at least a margin, from the
+//! session file if it holds one, else from one login, one program at a time.
+//!
+//! [`MorningLogin::run`]:
+//! 1. returns the saved session when it is valid for the margin, with no
+//!    request ([`Outcome::Reused`]);
+//! 2. checks the place ([`SessionFile::check`]) before any code is spent;
+//! 3. takes an exclusive lock on a file beside the session file
+//!    ([`lock_path`]): a second program waits (bounded by
+//!    [`MorningLogin::wait`], else [`Error::TimedOut`] with
+//!    [`Waiting::SessionLock`]) and then returns what the first saved
+//!    ([`Outcome::WaitedForAnother`]). The OS releases the lock of a program
+//!    that dies, so nothing deadlocks;
+//! 4. logs in the [`LoginWay`] given, saves the session, and only then
+//!    returns it ([`Outcome::LoggedIn`]).
+//!
+//! ```no_run
+//! # async fn demo(app: upstox_login_sdk::App) -> Result<(), upstox_login_sdk::Error> {
+//! use upstox_login_sdk::morning::{LoginWay, MorningLogin, Step};
+//! use upstox_login_sdk::store::SessionFile;
+//! use upstox_login_sdk::LoginClient;
+//!
+//! let client = LoginClient::new()?;
+//! let file = SessionFile::new("/home/me/.config/upstox-login/default.json");
+//! let morning = MorningLogin::new(&file, &app)
+//!     .run(&client, LoginWay::Browser, |step| {
+//!         if let Step::OpenUrl(url) = step {
+//!             eprintln!("open {url}");
+//!         }
+//!     })
+//!     .await?;
+//! println!("{:?}: valid until {:?}", morning.outcome, morning.session.expires_at());
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::io::BufRead;
+use std::time::Duration;
+
+use crate::error::{SetupError, Waiting};
+use crate::lock;
+use crate::loopback::{CallbackServer, LoopbackEvent};
+use crate::paste::code_from_pasted;
+use crate::store::SessionFile;
+use crate::webhook::{NotifierEvent, NotifierServer};
+use crate::{App, Error, IndieTokenOptions, IndieTokenRequest, LoginClient, Session};
+
+pub use crate::lock::lock_path;
+
+/// A saved session closer than this to its expiry is not reused, by default.
+pub const DEFAULT_MARGIN: Duration = Duration::from_secs(10 * 60);
+/// How long a login may take (the browser, the paste, the approval), by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How the session was had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The saved session was valid: nothing was sent.
+    Reused,
+    /// This program logged in and saved the session.
+    LoggedIn,
+    /// Another program was logging in; this one waited and took what it saved.
+    WaitedForAnother,
+}
+
+/// A session valid for the margin, and how it was had.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Morning {
+    /// The session (saved in the file).
+    pub session: Session,
+    /// How it was had.
+    pub outcome: Outcome,
+}
+
+/// How to log in when no saved session will do.
+#[non_exhaustive]
+pub enum LoginWay {
+    /// The loopback browser login: a listener on the app's redirect URI
+    /// (which must be on this machine), bound only once the lock is held.
+    Browser,
+    /// For a browser on another device: the URL to open is handed to the
+    /// caller ([`Step::PasteUrl`]), and the URL the browser was sent to is
+    /// read as one line from the reader (stdin, say), and checked as the
+    /// listener checks a callback (redirect URI, then state).
+    Paste(Box<dyn BufRead + Send>),
+    /// The indie-user flow: a token request, approved by the account holder
+    /// in the Upstox app, whose payload `server` receives.
+    Indie {
+        /// The receiver of the notifier POST.
+        server: NotifierServer,
+        /// The request's options.
+        options: IndieTokenOptions,
+    },
+}
+
+impl fmt::Debug for LoginWay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoginWay::Browser => f.write_str("Browser"),
+            LoginWay::Paste(_) => f.write_str("Paste"),
+            LoginWay::Indie { server, options } => f
+                .debug_struct("Indie")
+                .field("server", server)
+                .field("options", options)
+                .finish(),
+        }
+    }
+}
+
+/// What the call is doing, for the caller to show.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Step<'a> {
+    /// Another program holds the lock (its process id, if known); waiting.
+    Waiting {
+        /// The holder's process id.
+        holder: Option<u32>,
+    },
+    /// The browser login: open this URL; the listener waits for its callback.
+    OpenUrl(&'a url::Url),
+    /// The paste login: open this URL on any device, then paste where the
+    /// browser was sent.
+    PasteUrl(&'a url::Url),
+    /// A request the callback listener ignored or rejected.
+    Callback(LoopbackEvent),
+    /// The indie-user request was accepted: the account holder approves it.
+    IndieRequested(&'a IndieTokenRequest),
+    /// A request the notifier receiver ignored or rejected.
+    Notifier(NotifierEvent),
+}
+
+/// The morning for one session file and app. See the [module documentation](self).
+#[derive(Debug, Clone)]
+pub struct MorningLogin<'a> {
+    file: &'a SessionFile,
+    app: &'a App,
+    margin: Duration,
+    wait: Duration,
+    timeout: Duration,
+}
+
+impl<'a> MorningLogin<'a> {
+    /// The morning for `file` and `app`, with the default margin (10 min),
+    /// login timeout (5 min), and wait for another program (the timeout
+    /// and one minute more).
+    pub fn new(file: &'a SessionFile, app: &'a App) -> Self {
+        Self {
+            file,
+            app,
+            margin: DEFAULT_MARGIN,
+            wait: DEFAULT_TIMEOUT + Duration::from_secs(60),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// A saved session is reused only when valid for at least `margin` more.
+    pub fn margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    /// How long to wait for another program's login.
+    pub fn wait(mut self, wait: Duration) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// How long this program's login may take.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The saved session, when valid for the margin. A file that is not a
+    /// session is an error, and is never overwritten.
+    pub fn saved(&self) -> Result<Option<Session>, Error> {
+        Ok(self.file.load()?.filter(|s| !s.expires_within(self.margin)))
+    }
+
+    /// Returns a session valid for the margin, logging in `way` only when
+    /// needed and when no other program is. Calls `on_step` at each step.
+    pub async fn run(
+        self,
+        client: &LoginClient,
+        way: LoginWay,
+        mut on_step: impl FnMut(Step<'_>),
+    ) -> Result<Morning, Error> {
+        if let Some(session) = self.saved()? {
+            return Ok(Morning {
+                session,
+                outcome: Outcome::Reused,
+            });
+        }
+        // Before any code is spent: the place must keep the session.
+        self.file.check()?;
+        let lock_file = lock_path(self.file.path());
+        let (_lock, waited) = lock::acquire(&lock_file, self.wait, tokio::time::sleep, |holder| {
+            on_step(Step::Waiting { holder })
+        })
+        .await?;
+        // The program that held the lock may have saved a session.
+        if let Some(session) = self.saved()? {
+            let outcome = if waited {
+                Outcome::WaitedForAnother
+            } else {
+                Outcome::Reused
+            };
+            return Ok(Morning { session, outcome });
+        }
+        let session = self.log_in(client, way, &mut on_step).await?;
+        self.file.save(&session)?;
+        Ok(Morning {
+            session,
+            outcome: Outcome::LoggedIn,
+        })
+    }
+
+    async fn log_in(
+        &self,
+        client: &LoginClient,
+        way: LoginWay,
+        on_step: &mut impl FnMut(Step<'_>),
+    ) -> Result<Session, Error> {
+        let app = self.app;
+        match way {
+            LoginWay::Browser => {
+                let server = CallbackServer::bind(app.redirect_uri()).await?;
+                let pending = server.start_login(client, app)?;
+                on_step(Step::OpenUrl(pending.url()));
+                Ok(server
+                    .complete_login_with(client, app, &pending, self.timeout, |event| {
+                        on_step(Step::Callback(event))
+                    })
+                    .await?)
+            }
+            LoginWay::Paste(mut reader) => {
+                let pending = client.start_login(app)?;
+                on_step(Step::PasteUrl(pending.url()));
+                // A std reader blocks: read it on the runtime's blocking pool.
+                let read = tokio::task::spawn_blocking(move || {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).map(|_| line)
+                });
+                let unreadable =
+                    |e| Error::Setup(SetupError::new("could not read the pasted URL", e));
+                let line = match tokio::time::timeout(self.timeout, read).await {
+                    Err(_) => {
+                        return Err(Error::TimedOut {
+                            waiting_for: Waiting::LoginCallback,
+                            after: self.timeout,
+                        })
+                    }
+                    Ok(Err(join)) => return Err(unreadable(std::io::Error::other(join))),
+                    Ok(Ok(read)) => read.map_err(unreadable)?,
+                };
+                let code = code_from_pasted(&pending, &line)?;
+                Ok(client.exchange_code(app, code).await?)
+            }
+            LoginWay::Indie { server, options } => {
+                let request = client.request_indie_token(app, options).await?;
+                on_step(Step::IndieRequested(&request));
+                Ok(server
+                    .wait_for_session_with(app.client_id(), self.timeout, |event| {
+                        on_step(Step::Notifier(event))
+                    })
+                    .await?)
+            }
+        }
+    }
+
+    /// [`run`](Self::run) for programs without an async runtime, on the
+    /// blocking client's own runtime.
+    #[cfg(feature = "blocking")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+    pub fn run_blocking(
+        self,
+        client: &crate::blocking::LoginClient,
+        way: LoginWay,
+        on_step: impl FnMut(Step<'_>),
+    ) -> Result<Morning, Error> {
+        client.block_on(self.run(client.as_async(), way, on_step))
+    }
+}
