@@ -51,5 +51,8 @@ fn expire(path: &std::path::Path) {
     stored["session"]["expires_at"] = past.into();
     let temp = path.with_extension("tmp");
     std::fs::write(&temp, stored.to_string()).unwrap();
+    // Owner-only, as the store writes it: it refuses a file others can read.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o600)).unwrap();
     std::fs::rename(&temp, path).unwrap();
 }
