@@ -77,6 +77,10 @@ pub enum Error {
     /// The session file could not be kept or loaded.
     #[cfg(unix)]
     Store(StoreError),
+    /// A [`TokenSource`](crate::token_source::TokenSource) has no valid
+    /// token to hand out (none saved, or expired).
+    #[cfg(unix)]
+    Token(crate::token_source::TokenError),
     /// The redirect URI is not on this machine (`127.0.0.0/8`, `localhost`,
     /// `[::1]`), so a listener here cannot receive the callback.
     NotLoopback(RedirectUri),
@@ -160,6 +164,8 @@ impl fmt::Display for Error {
             Error::Notifier(e) => e.fmt(f),
             #[cfg(unix)]
             Error::Store(e) => e.fmt(f),
+            #[cfg(unix)]
+            Error::Token(e) => e.fmt(f),
             Error::NotLoopback(uri) => write!(
                 f,
                 "the redirect URI {uri} is not on this machine; a loopback login needs one such \
@@ -233,6 +239,8 @@ impl std::error::Error for Error {
             Error::Setup(e) => std::error::Error::source(e),
             #[cfg(unix)]
             Error::Store(e) => std::error::Error::source(e),
+            #[cfg(unix)]
+            Error::Token(e) => std::error::Error::source(e),
             Error::Listen { source, .. } => Some(source),
             _ => None,
         }
@@ -254,6 +262,13 @@ impl From<CallbackError> for Error {
 impl From<NotifierError> for Error {
     fn from(e: NotifierError) -> Self {
         Error::Notifier(e)
+    }
+}
+
+#[cfg(unix)]
+impl From<crate::token_source::TokenError> for Error {
+    fn from(e: crate::token_source::TokenError) -> Self {
+        Error::Token(e)
     }
 }
 

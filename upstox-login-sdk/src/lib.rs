@@ -149,8 +149,9 @@ pub mod generated {
     include!("generated.rs");
 }
 
-/// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
+/// The README's examples, compiled and run as doctests (they show the
+/// morning, the token source and the simulator: `--features simulator`).
+#[cfg(all(doctest, feature = "loopback", feature = "webhook", feature = "simulator", unix))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
