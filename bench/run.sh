@@ -38,6 +38,15 @@ if [[ "$(cat bench/node/node_modules/.pins 2>/dev/null)" != "$want" ]]; then
     echo "$want" >bench/node/node_modules/.pins
 fi
 
-log "cargo build --release -p upstox-login-bench"
+# Two builds, so that the harness's SDK keeps its default features (one
+# build would unify them with the command's).
+log "cargo build --release -p upstox-login-bench; -p upstox-login-cli"
 cargo build --release -p upstox-login-bench
+cargo build --release -p upstox-login-cli
+# The harness runs both from target/release.
+BUILT="${CARGO_TARGET_DIR:-target}/release"
+if [[ "$(realpath -m "$BUILT")" != "$(realpath -m target/release)" ]]; then
+    mkdir -p target/release
+    cp -f "$BUILT/upstox-login-bench" "$BUILT/upstox-login" target/release/
+fi
 exec target/release/upstox-login-bench run "$ROOT" "$@"

@@ -1,14 +1,16 @@
-//! The cold build of a minimal application that depends only on
-//! upstox-login-sdk (by path, default features): what adding the SDK costs a
-//! new project's first `cargo build`.
+//! Cold builds, sources already downloaded, each with a fresh target
+//! directory: a minimal application that depends only on upstox-login-sdk
+//! (by path, default features), what adding the SDK costs a new project's
+//! first `cargo build`; and `cargo install` of the `upstox-login` command
+//! (issue 21: at most 1.3x the former).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-/// Wall time of the build and the crates it compiled.
+/// Wall time of a build and the crates it compiled.
 pub struct ColdBuild {
-    /// Seconds of `cargo build` (debug), sources already downloaded.
+    /// Seconds of the timed cargo command.
     pub seconds: f64,
     /// "Compiling" lines in cargo's output, the application included.
     pub crates: usize,
@@ -26,6 +28,36 @@ pub fn measure() -> Result<ColdBuild, String> {
     result
 }
 
+/// `cargo install --path upstox-login-cli --locked --offline` into
+/// `target/bench/cold-install` (its root and target directory), after an
+/// untimed `cargo fetch`; removes it afterwards.
+pub fn measure_install() -> Result<ColdBuild, String> {
+    let root = std::env::current_dir().map_err(|e| e.to_string())?;
+    let dir = root.join("target/bench/cold-install");
+    let _ = std::fs::remove_dir_all(&dir);
+    let manifest = root.join("upstox-login-cli/Cargo.toml");
+    let result = cargo(
+        &root,
+        &dir,
+        &["fetch", "--locked", "--manifest-path"],
+        &manifest,
+    )
+    .and_then(|_| {
+        let install = [
+            "install",
+            "--locked",
+            "--offline",
+            "--path",
+            "upstox-login-cli",
+        ];
+        let into = dir.to_string_lossy();
+        let args = [&install[..], &["--root", &into, "--target-dir"]].concat();
+        timed(&root, &dir, &args, &dir.join("target"))
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
 fn build(root: &Path, dir: &Path) -> Result<ColdBuild, String> {
     let io = |e: std::io::Error| format!("{}: {e}", dir.display());
     std::fs::create_dir_all(dir.join("src")).map_err(io)?;
@@ -39,18 +71,31 @@ fn build(root: &Path, dir: &Path) -> Result<ColdBuild, String> {
     let main = "use upstox_login_sdk as _;\n\nfn main() {}\n";
     std::fs::write(dir.join("src/main.rs"), main).map_err(io)?;
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).map_err(io)?;
-    cargo(dir, &["fetch"])?;
+    cargo(
+        dir,
+        dir,
+        &["fetch", "--manifest-path"],
+        &dir.join("Cargo.toml"),
+    )?;
+    let target = dir.join("target");
+    timed(dir, dir, &["build", "--offline", "--target-dir"], &target)
+}
+
+/// Times one cargo command (its last argument `path`), counting the crates
+/// it compiled.
+fn timed(cwd: &Path, dir: &Path, args: &[&str], path: &Path) -> Result<ColdBuild, String> {
     let started = Instant::now();
-    let stderr = cargo(dir, &["build", "--offline"])?;
+    let stderr = cargo(cwd, dir, args, path)?;
     let seconds = started.elapsed().as_secs_f64();
     let compiling = |l: &&str| l.trim_start().starts_with("Compiling ");
     let crates = stderr.lines().filter(compiling).count();
     Ok(ColdBuild { seconds, crates })
 }
 
-/// Runs cargo in `dir` with nothing of the outer build's environment (which
-/// started this harness through `cargo run`), and returns its stderr.
-fn cargo(dir: &Path, args: &[&str]) -> Result<String, String> {
+/// Runs `cargo ARGS PATH` in `cwd` with nothing of the outer build's
+/// environment (which started this harness through `cargo run`) and
+/// `dir/target` as its target directory, and returns its stderr.
+fn cargo(cwd: &Path, dir: &Path, args: &[&str], path: &Path) -> Result<String, String> {
     let mut command = Command::new("cargo");
     for (key, _) in std::env::vars() {
         let outer = key.starts_with("CARGO_") && key != "CARGO_HOME";
@@ -60,7 +105,8 @@ fn cargo(dir: &Path, args: &[&str]) -> Result<String, String> {
     }
     let output = command
         .args(args)
-        .current_dir(dir)
+        .arg(path)
+        .current_dir(cwd)
         .env("CARGO_TARGET_DIR", dir.join("target"))
         .stdin(Stdio::null())
         .output()

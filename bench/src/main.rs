@@ -1,10 +1,13 @@
 //! `upstox-login-bench`: the benchmark harness behind `cargo xtask bench`
 //! (`USAGE` below). `run` starts the stand-in, runs every client in rounds,
-//! builds a minimal application cold and writes `BENCHMARKS.md` under ROOT;
+//! times `upstox-login token`/`status` against `cat`, builds a minimal
+//! application and installs the command cold, and writes `BENCHMARKS.md`
+//! under ROOT;
 //! `serve` is the stand-in server (it prints its port, then serves until its
 //! stdin closes); `client` is one run of a Rust client, printing one JSON
 //! line as the Python and Node drivers do.
 
+mod cli;
 mod clients;
 mod cold_build;
 mod report;

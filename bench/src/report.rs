@@ -1,15 +1,22 @@
 //! `BENCHMARKS.md`: one table of every client, the target, the machine, the
-//! versions and the cold build.
+//! versions, `upstox-login token`/`status` against `cat`, and the cold
+//! builds.
 
 use std::fmt::Write as _;
 use std::process::Command;
 
+use crate::cli::{Medians, COMMANDS};
 use crate::cold_build::ColdBuild;
 use crate::rounds::{Runs, Sample, CLIENTS, PAIR};
 
 /// The SDK's sequential token-exchange rate must be at least this fraction
 /// of raw reqwest's, on each runtime.
 const TARGET: f64 = 0.9;
+/// `upstox-login token` and `status` may take at most this many times `cat`.
+const CLI_TARGET: f64 = 3.0;
+/// The cold `cargo install` may take at most this many times the cold build
+/// of the minimal application.
+const INSTALL_TARGET: f64 = 1.3;
 
 const HOW_TO_READ: &str = "Sequential token exchanges against one stand-in server on \
 127.0.0.1 (the contract's answer; any other request fails the run). Each run of a client is a \
@@ -22,8 +29,16 @@ same reqwest build, with the SDK's per-call settings), the ratio comes from one 
 round in which the two take turns of 500 calls, so that whatever else the machine does (it is \
 shared) slows both alike; absolute figures move from run to run far more.";
 
-/// Renders the report of `runs` (one per client of [`CLIENTS`]).
-pub fn render(runs: &[Runs], rounds: usize, cold: &Result<ColdBuild, String>, secs: f64) -> String {
+/// Renders the report of `runs` (one per client of [`CLIENTS`]), of the
+/// commands against `cat`, and of the cold builds (the minimal application,
+/// `cargo install`).
+pub fn render(
+    runs: &[Runs],
+    rounds: usize,
+    commands: &Result<Medians, String>,
+    builds: &[Result<ColdBuild, String>; 2],
+    secs: f64,
+) -> String {
     let mut out = format!(
         "# Benchmarks\n\nWritten by `cargo xtask bench` (see `bench/README.md`); do not edit by \
          hand. {rounds} rounds.\n\n{HOW_TO_READ}\n\n\
@@ -41,8 +56,7 @@ pub fn render(runs: &[Runs], rounds: usize, cold: &Result<ColdBuild, String>, se
         if *name == "raw reqwest" {
             let verdict = match speed(runs, i) {
                 Ok((q1, m, q3)) => {
-                    let met = if m >= TARGET { "met" } else { "**MISSED**" };
-                    format!("{m:.2}x (Q1–Q3 {q1:.2}–{q3:.2}): {met}")
+                    format!("{m:.2}x (Q1–Q3 {q1:.2}–{q3:.2}): {}", met(m >= TARGET))
                 }
                 Err(_) => "not measured (a run failed)".into(),
             };
@@ -54,7 +68,7 @@ pub fn render(runs: &[Runs], rounds: usize, cold: &Result<ColdBuild, String>, se
     }
     let _ = write!(out, "\n{targets}- Machine: {}.\n", machine());
     let _ = writeln!(out, "- Versions: {}.", versions(runs));
-    let _ = match cold {
+    let _ = match &builds[0] {
         Ok(c) => writeln!(
             out,
             "- Cold build of a minimal application depending only on upstox-login-sdk (default \
@@ -64,8 +78,74 @@ pub fn render(runs: &[Runs], rounds: usize, cold: &Result<ColdBuild, String>, se
         ),
         Err(e) => writeln!(out, "- Cold build: {e}."),
     };
+    let _ = match &builds[1] {
+        Ok(c) => writeln!(
+            out,
+            "- Cold `cargo install --path upstox-login-cli --locked --offline` (release, its own \
+             target directory, sources already downloaded): **{:.0} s**, {} crates compiled.",
+            c.seconds, c.crates
+        ),
+        Err(e) => writeln!(out, "- Cold `cargo install` of upstox-login: {e}."),
+    };
+    let verdict = match builds {
+        [Ok(app), Ok(install)] => {
+            let ratio = install.seconds / app.seconds;
+            format!("{ratio:.2}x: {}", met(ratio <= INSTALL_TARGET))
+        }
+        _ => "not measured".into(),
+    };
+    let _ = writeln!(
+        out,
+        "- Target, the cold `cargo install` ≤ {INSTALL_TARGET:.1}x the minimal application's \
+         cold build: {verdict}."
+    );
     let _ = writeln!(out, "- Whole run: {secs:.0} s.");
+    out.push_str(&render_commands(commands));
     out
+}
+
+const COMMANDS_HOW_TO_READ: &str = "Each command reads the same session file (of a simulated \
+account, written by `upstox-login login`; release build) and is spawned anew each time, the three \
+taking turns; wall time from spawn to exit. Shown: the median over the rounds of each round's \
+median, and the per-round ratio to `cat` (median, Q1–Q3).";
+
+/// The table of `upstox-login token`/`status` against `cat`, and the target.
+fn render_commands(commands: &Result<Medians, String>) -> String {
+    let medians = match commands {
+        Ok(medians) => medians,
+        Err(e) => return format!("\n## The command against `cat`\n\n**FAILED**: {e}\n"),
+    };
+    let mut out = format!(
+        "\n## The command against `cat`\n\n{COMMANDS_HOW_TO_READ}\n\n\
+         | command | µs per spawn | ÷ `cat` (Q1–Q3) |\n|---|---:|---:|\n"
+    );
+    let mut targets = String::new();
+    for (i, name) in COMMANDS.iter().enumerate() {
+        let micros = quartiles(medians[i].clone()).1;
+        let ratios = medians[i].iter().zip(&medians[0]).map(|(c, cat)| c / cat);
+        let (q1, m, q3) = quartiles(ratios.collect());
+        let ratio = match i {
+            0 => "—".to_string(),
+            _ => format!("{m:.2}x ({q1:.2}–{q3:.2})"),
+        };
+        let _ = writeln!(out, "| `{name}` | {micros:.0} | {ratio} |");
+        if i > 0 {
+            let _ = writeln!(
+                targets,
+                "- Target, `{name}` ≤ {CLI_TARGET:.0}x `cat`: {m:.2}x (Q1–Q3 {q1:.2}–{q3:.2}): {}.",
+                met(m <= CLI_TARGET)
+            );
+        }
+    }
+    format!("{out}\n{targets}")
+}
+
+fn met(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "**MISSED**"
+    }
 }
 
 /// The cells of client `i`'s row after its name and runtime.
@@ -122,7 +202,7 @@ fn peak_mib(samples: &[Sample]) -> f64 {
 }
 
 /// First quartile, median and third quartile (linear interpolation).
-fn quartiles(mut v: Vec<f64>) -> (f64, f64, f64) {
+pub fn quartiles(mut v: Vec<f64>) -> (f64, f64, f64) {
     v.sort_by(f64::total_cmp);
     let at = |p: f64| {
         let i = p * v.len().saturating_sub(1) as f64;

@@ -1,6 +1,7 @@
 //! `upstox-login-bench run ROOT [--smoke] [--rounds R]`: starts the
-//! stand-in, runs every client in rounds, measures the cold build and writes
-//! the report.
+//! stand-in, runs every client in rounds, then `upstox-login token`/`status`
+//! against `cat` in as many rounds, measures the cold builds and writes the
+//! report.
 //!
 //! Every run of a client is a process of its own under `/usr/bin/time` (for
 //! its peak RSS): WARMUP untimed, then N timed sequential token exchanges. A
@@ -115,15 +116,24 @@ pub fn run(root: &Path, options: &[&str]) -> Result<(), String> {
     drop(server.stdin.take());
     let _ = server.wait();
 
-    let cold = match smoke {
-        true => Err("not measured (--smoke)".to_string()),
+    // Spawns per round of each command (`cat`, `token`, `status`).
+    let spawns = if smoke { 20 } else { 200 };
+    eprintln!("== upstox-login token/status against cat, {spawns} spawns of each per round");
+    let commands = crate::cli::measure(rounds, spawns);
+
+    let skipped = || Err("not measured (--smoke)".to_string());
+    let (cold, install) = match smoke {
+        true => (skipped(), skipped()),
         false => {
             eprintln!("== cold build of a minimal application depending on upstox-login-sdk");
-            crate::cold_build::measure()
+            let cold = crate::cold_build::measure();
+            eprintln!("== cold cargo install of upstox-login-cli");
+            (cold, crate::cold_build::measure_install())
         }
     };
     let seconds = started.elapsed().as_secs_f64();
-    let report = crate::report::render(&runs, rounds, &cold, seconds);
+    let builds = [cold, install];
+    let report = crate::report::render(&runs, rounds, &commands, &builds, seconds);
     let out = match smoke {
         true => "target/bench/BENCHMARKS.smoke.md",
         false => "BENCHMARKS.md",
