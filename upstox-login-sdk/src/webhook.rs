@@ -248,19 +248,21 @@ impl NotifierServer {
         let outcome = loop {
             let wake = flood.wake(deadline);
             let next = tokio::select! {
-                (verified, sender) = verified(&mut verifying) => Next::Verified(verified, sender),
+                (verified, sender) = verified(&mut verifying) => Next::Verified(Box::new(verified), sender),
                 incoming = self.server.next_until(wake) => Next::Incoming(incoming),
             };
             let incoming = match next {
-                Next::Verified(Ok(session), sender) => {
-                    let answered = answer(sender, 200, r#"{"status":"success"}"#);
-                    answered.send_and_wait().await;
-                    break Ok(session);
-                }
-                Next::Verified(Err(refused), sender) => {
-                    refuse(sender, refused, &mut flood, on_event);
-                    continue;
-                }
+                Next::Verified(verified, sender) => match *verified {
+                    Ok(session) => {
+                        let answered = answer(sender, 200, r#"{"status":"success"}"#);
+                        answered.send_and_wait().await;
+                        break Ok(session);
+                    }
+                    Err(refused) => {
+                        refuse(sender, refused, &mut flood, on_event);
+                        continue;
+                    }
+                },
                 Next::Incoming(Some(incoming)) => incoming,
                 Next::Incoming(None) => {
                     if Instant::now() >= deadline {
@@ -352,7 +354,7 @@ struct Verifying<'v> {
 
 /// What the receiver woke for.
 enum Next {
-    Verified(Result<Session, PayloadRefused>, Responder),
+    Verified(Box<Result<Session, PayloadRefused>>, Responder),
     Incoming(Option<Incoming>),
 }
 
