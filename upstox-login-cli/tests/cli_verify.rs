@@ -195,3 +195,66 @@ async fn a_revoked_token_is_found_by_verify() {
     assert!(!format!("{stdout}{stderr}").contains(&token));
     assert!(!format!("{stdout}{stderr}").contains(&renewed));
 }
+
+/// `--tls-cert` and `--tls-key`: the receiver serves HTTPS; a plain-http
+/// POST to it is not taken, the payload over HTTPS is.
+#[tokio::test]
+async fn request_serves_https_with_the_given_certificate() {
+    let home = Home::new("verify-tls");
+    let upstox = Upstox::start().await;
+    // Upstox never approves: the test posts the payload itself.
+    upstox.sim.set_approval_delay(None);
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("a certificate");
+    let cert = home.dir.join("cert.pem");
+    let key = home.dir.join("key.pem");
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let (cert_arg, key_arg) = (cert.display().to_string(), key.display().to_string());
+    let mut command = home.command(&[
+        "request",
+        "--listen",
+        &listen,
+        "--path",
+        PATH,
+        "--user-id",
+        USER_ID,
+        "--tls-cert",
+        &cert_arg,
+        "--tls-key",
+        &key_arg,
+    ]);
+    upstox.credentials(&mut command);
+    let mut running = Running::spawn(command);
+    let waiting = running.until(|l| l.starts_with("Waiting up to")).await;
+    let url = format!("https://127.0.0.1:{port}{PATH}");
+    assert!(waiting.contains(&url), "{waiting}");
+
+    let token = upstox.sim.issue_token_for(USER_ID);
+    let body = payload(CLIENT_ID, USER_ID, token.secret(), SystemTime::now()).to_string();
+    let plain = upstox_login_sdk::reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}{PATH}"))
+        .timeout(Duration::from_secs(5))
+        .body(body.clone())
+        .send()
+        .await;
+    assert!(
+        !matches!(&plain, Ok(a) if a.status().is_success()),
+        "{plain:?}"
+    );
+    let https = upstox_login_sdk::reqwest::Client::builder()
+        .add_root_certificate(
+            upstox_login_sdk::reqwest::Certificate::from_pem(certified.cert.pem().as_bytes())
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let answer = https.post(&url).body(body).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let (ok, stderr, stdout) = running.finish().await;
+    assert!(ok, "{stderr}");
+    assert_eq!(saved_token(&home), token.secret());
+    assert!(!format!("{stdout}{stderr}").contains(token.secret()));
+}

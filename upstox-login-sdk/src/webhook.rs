@@ -3,15 +3,20 @@
 //! a [`request_indie_token`](crate::LoginClient::request_indie_token).
 //!
 //! [`NotifierServer::wait_for_session`] answers `200` to the first payload
-//! that names the app's client id and carries a token, and returns it as a
-//! [`Session`]. Everything else is answered and ignored while it keeps
-//! waiting: other paths (404) and methods (405), bodies that are not the
-//! payload or name another app (400), heads over 16 KiB (431), bodies
-//! over 16 KiB (413). It reads connections as the login callback listener
-//! does (every one accepted, at most 128 read at once, 10 s each), so a
-//! flood of idle or slow connections cannot keep Upstox's POST out, and
-//! memory stays bounded. It never logs or reports a token or a body. A
-//! flood of such requests is told at most
+//! that a [`NotifierVerifier`] verifies (this app's client id, a usable
+//! token, an expiry in the future and no later than the next 03:30 IST,
+//! then one bounded profile call naming the expected account), and returns
+//! it as a [`Session`]. Everything else is answered and ignored while it
+//! keeps waiting: other paths (404) and methods (405), payloads refused
+//! (400, with no detail: a forger learns nothing; 503 when the check could
+//! not be made), heads over 16 KiB (431), bodies over 16 KiB (413). A
+//! flood of forged payloads causes at most one verification call per
+//! second (one at a time; the others are answered 503 or 429 at once and
+//! counted, never queued). It reads connections as the login callback
+//! listener does (every one accepted, at most 128 read at once, 10 s
+//! each), so a flood of idle or slow connections cannot keep Upstox's POST
+//! out, and memory stays bounded. It never logs or reports a token or a
+//! body. A flood of such requests is told at most
 //! [`FloodSummary::TOLD_PER_SECOND`] events a second, the rest counted
 //! into a [`NotifierEvent::Flood`].
 //!
@@ -22,21 +27,26 @@
 //! receiver itself with a certificate (`NotifierServer::with_tls`, feature
 //! `webhook-tls`). Nothing authenticates that POST, and a client id is no
 //! secret: make the path hard to guess (`/upstox/notify/<random>`,
-//! registered as such), and confirm the token with a cheap authenticated
-//! call before trusting it.
+//! registered as such), and pin the account the token must belong to
+//! ([`NotifierVerifier::expected_user_id`]). What the verification cannot
+//! stop: a stranger who holds a valid token of the expected account
+//! already has that account, and a flood of payloads that pass the checks
+//! before the call can have Upstox's own POST answered 429 or 503.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
 //! use upstox_login_sdk::webhook::NotifierServer;
-//! use upstox_login_sdk::{App, IndieTokenOptions, LoginClient};
+//! use upstox_login_sdk::{App, IndieTokenOptions, LoginClient, NotifierVerifier};
 //!
 //! # let app: App = todo!();
 //! let server = NotifierServer::bind("127.0.0.1:8080".parse()?, "/upstox/notify/k3ep-th1s-s3cret").await?;
 //! let client = LoginClient::new()?;
 //! let request = client.request_indie_token(&app, IndieTokenOptions::default()).await?;
 //! println!("approve in the Upstox app before {:?}", request.authorization_expiry);
-//! let session = server.wait_for_session(app.client_id(), Duration::from_secs(600)).await?;
+//! let verifier = NotifierVerifier::new(client.clone(), app.client_id().clone())
+//!     .expected_user_id("AB1234");
+//! let session = server.wait_for_session(&verifier, Duration::from_secs(600)).await?;
 //! # Ok(()) }
 //! ```
 
