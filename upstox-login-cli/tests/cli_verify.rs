@@ -258,3 +258,23 @@ async fn request_serves_https_with_the_given_certificate() {
     assert_eq!(saved_token(&home), token.secret());
     assert!(!format!("{stdout}{stderr}").contains(token.secret()));
 }
+
+/// The path from the config file, kept out of the process list; the
+/// account's `user_id` there is the one expected.
+#[tokio::test]
+async fn request_takes_the_path_and_user_id_from_the_config_file() {
+    let home = Home::new("verify-config");
+    let upstox = Upstox::start().await;
+    let port = free_port();
+    upstox
+        .sim
+        .set_notifier_url(format!("http://127.0.0.1:{port}{PATH}"));
+    let mut account = upstox.account(USER_ID);
+    account["notifier_path"] = PATH.into();
+    home.config(&json!({"accounts": {"default": account}}), 0o600);
+    let listen = format!("127.0.0.1:{port}");
+    let (ok, _, stderr) = run(home.command(&["request", "--listen", &listen])).await;
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains(PATH), "{stderr}");
+    assert!(!stderr.contains("first token that verified"), "{stderr}");
+}
