@@ -94,7 +94,14 @@ async fn a_bad_certificate_or_key_is_refused_naming_the_file() {
         let err = server
             .with_tls(&dir.join(cert), &dir.join(key))
             .unwrap_err();
-        assert!(err.to_string().contains(named), "{cert} {key}: {err}");
+        // The file is named in the error or its causes (each told once).
+        let mut shown = err.to_string();
+        let mut cause = std::error::Error::source(&err);
+        while let Some(e) = cause {
+            shown.push_str(&format!(": {e}"));
+            cause = e.source();
+        }
+        assert!(shown.contains(named), "{cert} {key}: {shown}");
     }
     let _ = std::fs::remove_dir_all(dir);
 }
