@@ -109,12 +109,13 @@ async fn a_flood_at_the_notifier_receiver_is_summarised() {
     let url = server.url().unwrap();
     let origin = url.trim_end_matches(PATH).to_string();
     let started = Instant::now();
+    let profile = httpmock::MockServer::start_async().await;
+    notifier::vouching_profile(&profile, "AB1234").await;
+    let verifier = notifier::verifier(&profile.base_url(), "AB1234");
     let waiting = tokio::spawn(async move {
         let mut events = Vec::new();
         let session = server
-            .wait_for_session_with(&ClientId::new(CLIENT_ID), Duration::from_secs(120), |e| {
-                events.push(e)
-            })
+            .wait_for_session_with(&verifier, Duration::from_secs(120), |e| events.push(e))
             .await;
         (session, events)
     });
@@ -129,10 +130,7 @@ async fn a_flood_at_the_notifier_receiver_is_summarised() {
         }
     })
     .await;
-    let payload = json!({"client_id": CLIENT_ID, "user_id": "AB1234",
-        "access_token": "webhook-access-token-0123", "token_type": "Bearer",
-        "expires_at": "1795851000000", "issued_at": "1795800000000",
-        "message_type": "access_token"});
+    let payload = notifier::payload(CLIENT_ID, "AB1234", "webhook-access-token-0123");
     let answer = reqwest::Client::new()
         .post(&url)
         .body(payload.to_string())

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
-use upstox_login_sdk::{ClientId, NotifierError, NotifierPayload};
+use upstox_login_sdk::{ClientId, NotifierPayload, PayloadRefused};
 use upstox_login_tests::*;
 
 fn payload(body: serde_json::Value) -> NotifierPayload {
@@ -49,25 +49,29 @@ fn a_payload_for_another_app_or_without_a_token_makes_no_session() {
     for (body, expected) in [
         (
             json!({"client_id": "someone-else", "access_token": ACCESS_TOKEN}),
-            NotifierError::ClientIdMismatch,
+            PayloadRefused::ClientIdMismatch,
         ),
         (
             json!({"client_id": format!("{CLIENT_ID} "), "access_token": ACCESS_TOKEN}),
-            NotifierError::ClientIdMismatch,
+            PayloadRefused::ClientIdMismatch,
         ),
         (
             json!({"access_token": ACCESS_TOKEN}),
-            NotifierError::ClientIdMismatch,
+            PayloadRefused::ClientIdMismatch,
         ),
-        (json!({"client_id": CLIENT_ID}), NotifierError::MissingToken),
+        (
+            json!({"client_id": CLIENT_ID}),
+            PayloadRefused::UnusableToken,
+        ),
         (
             json!({"client_id": CLIENT_ID, "access_token": ""}),
-            NotifierError::MissingToken,
+            PayloadRefused::UnusableToken,
         ),
     ] {
+        // The refusal holds no token; its Debug names the variant.
         assert_eq!(
-            payload(body.clone()).into_session(&id),
-            Err(expected),
+            format!("{:?}", payload(body.clone()).into_session(&id).err()),
+            format!("{:?}", Some(expected)),
             "{body}"
         );
     }

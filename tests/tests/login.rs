@@ -191,7 +191,7 @@ fn redirect_uri_is_validated() {
 
 #[test]
 fn notifier_payload_is_parsed_leniently_and_checked() {
-    use upstox_login_sdk::{NotifierError, NotifierPayload};
+    use upstox_login_sdk::{NotifierPayload, PayloadRefused};
     let id = ClientId::new("my-app");
     // Numbers or strings for the times; unknown fields ignored.
     let p = NotifierPayload::parse(
@@ -206,25 +206,31 @@ fn notifier_payload_is_parsed_leniently_and_checked() {
     assert_eq!(p.issued_at.as_deref(), Some("1795800000000"));
     // Missing or other client id, missing or empty token.
     let p = NotifierPayload::parse(br#"{"access_token":"t"}"#).unwrap();
-    assert_eq!(
+    assert!(matches!(
         p.verify_client_id(&id),
-        Err(NotifierError::ClientIdMismatch)
-    );
+        Err(PayloadRefused::ClientIdMismatch)
+    ));
     let p = NotifierPayload::parse(br#"{"client_id":"my-app2","access_token":"t"}"#).unwrap();
-    assert_eq!(
+    assert!(matches!(
         p.verify_client_id(&id),
-        Err(NotifierError::ClientIdMismatch)
-    );
+        Err(PayloadRefused::ClientIdMismatch)
+    ));
     let p = NotifierPayload::parse(br#"{"client_id":"my-app","access_token":""}"#).unwrap();
-    assert_eq!(p.verify_client_id(&id), Err(NotifierError::MissingToken));
+    assert!(matches!(
+        p.verify_client_id(&id),
+        Err(PayloadRefused::UnusableToken)
+    ));
     let p = NotifierPayload::parse(br#"{"client_id":"my-app"}"#).unwrap();
-    assert_eq!(p.verify_client_id(&id), Err(NotifierError::MissingToken));
+    assert!(matches!(
+        p.verify_client_id(&id),
+        Err(PayloadRefused::UnusableToken)
+    ));
     // Not a payload at all.
     for bad in [&b""[..], b"null", b"[]", b"{\"client_id\":", b"<html>"] {
         assert!(
             matches!(
                 NotifierPayload::parse(bad),
-                Err(NotifierError::Malformed(_))
+                Err(PayloadRefused::Malformed(_))
             ),
             "{bad:?}"
         );

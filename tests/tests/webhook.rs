@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use upstox_login_sdk::simulator::{Simulator, USER_ID};
 use upstox_login_sdk::webhook::{NotifierEvent, NotifierServer};
 use upstox_login_sdk::Error;
-use upstox_login_sdk::{ClientId, IndieTokenOptions, NotifierError, Session};
+use upstox_login_sdk::{IndieTokenOptions, PayloadRefused, Session};
 use upstox_login_tests::raw::read_request;
 use upstox_login_tests::*;
 
@@ -20,9 +20,7 @@ const PATH: &str = "/upstox/notify/s3cret-path";
 const WEBHOOK_TOKEN: &str = "webhook-access-token-0123";
 
 fn payload(client_id: &str) -> Value {
-    json!({"client_id": client_id, "user_id": "AB1234", "access_token": WEBHOOK_TOKEN,
-        "token_type": "Bearer", "expires_at": "1795851000000", "issued_at": "1795800000000",
-        "message_type": "access_token"})
+    notifier::payload(client_id, "AB1234", WEBHOOK_TOKEN)
 }
 
 /// A receiver waiting in a task: its address, and what it ends with and
@@ -31,6 +29,8 @@ struct Waiting {
     url: String,
     address: String,
     done: tokio::task::JoinHandle<(Result<Session, Error>, Vec<NotifierEvent>)>,
+    /// The profile endpoint vouching for every token as AB1234's.
+    _profile: httpmock::MockServer,
 }
 
 async fn waiting(timeout: Duration) -> Waiting {
@@ -39,14 +39,22 @@ async fn waiting(timeout: Duration) -> Waiting {
         .expect("listens");
     let url = server.url().unwrap();
     let address = server.local_addr().unwrap().to_string();
+    let profile = httpmock::MockServer::start_async().await;
+    notifier::vouching_profile(&profile, "AB1234").await;
+    let verifier = notifier::verifier(&profile.base_url(), "AB1234");
     let done = tokio::spawn(async move {
         let mut events = Vec::new();
         let result = server
-            .wait_for_session_with(&ClientId::new(CLIENT_ID), timeout, |e| events.push(e))
+            .wait_for_session_with(&verifier, timeout, |e| events.push(e))
             .await;
         (result, events)
     });
-    Waiting { url, address, done }
+    Waiting {
+        url,
+        address,
+        done,
+        _profile: profile,
+    }
 }
 
 async fn post(url: &str, body: impl Into<reqwest::Body>) -> (u16, String) {
@@ -73,17 +81,19 @@ async fn finished(w: Waiting) -> (Result<Session, Error>, Vec<NotifierEvent>) {
 async fn the_payload_for_this_app_becomes_the_session() {
     let w = waiting(Duration::from_secs(10)).await;
     let url = w.url.clone();
+    let sent = payload(CLIENT_ID);
     assert_eq!(
-        post(&url, payload(CLIENT_ID).to_string()).await,
+        post(&url, sent.to_string()).await,
         (200, r#"{"status":"success"}"#.to_string())
     );
     let (session, events) = finished(w).await;
     let session = session.expect("a session");
     assert_eq!(session.access_token().secret(), WEBHOOK_TOKEN);
     assert_eq!(session.user_id(), Some("AB1234"));
+    let expires_ms: u64 = sent["expires_at"].as_str().unwrap().parse().unwrap();
     assert_eq!(
         session.expires_at(),
-        std::time::UNIX_EPOCH + Duration::from_millis(1_795_851_000_000)
+        std::time::UNIX_EPOCH + Duration::from_millis(expires_ms)
     );
     assert!(events.is_empty(), "{events:?}");
 }
@@ -111,10 +121,10 @@ async fn bad_payloads_are_refused_and_the_real_one_still_taken() {
     assert!(matches!(
         &events[..],
         [
-            NotifierEvent::Rejected(NotifierError::ClientIdMismatch),
-            NotifierEvent::Rejected(NotifierError::Malformed(_)),
-            NotifierEvent::Rejected(NotifierError::MissingToken),
-            NotifierEvent::Rejected(NotifierError::Malformed(_)),
+            NotifierEvent::Rejected(PayloadRefused::ClientIdMismatch),
+            NotifierEvent::Rejected(PayloadRefused::Malformed(_)),
+            NotifierEvent::Rejected(PayloadRefused::UnusableToken),
+            NotifierEvent::Rejected(PayloadRefused::Malformed(_)),
         ]
     ));
     let shown = format!("{events:?} {}", events[0]);
@@ -294,7 +304,10 @@ async fn no_payload_times_out_and_a_bad_path_is_refused() {
         .await
         .unwrap();
     let e = server
-        .wait_for_session(&ClientId::new(CLIENT_ID), Duration::from_millis(200))
+        .wait_for_session(
+            &notifier::verifier("http://127.0.0.1:9", "AB1234"),
+            Duration::from_millis(200),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -332,7 +345,10 @@ async fn the_indie_flow_end_to_end_against_the_simulator() {
         .expect("the request is taken");
     assert_eq!(request.notifier_url, Some(server.url().unwrap()));
     let session = server
-        .wait_for_session(app().client_id(), Duration::from_secs(5))
+        .wait_for_session(
+            &notifier::verifier_with(client.clone(), USER_ID),
+            Duration::from_secs(5),
+        )
         .await
         .expect("the approved token arrives");
     assert_eq!(session.user_id(), Some(USER_ID));

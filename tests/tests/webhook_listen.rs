@@ -5,18 +5,13 @@
 
 use std::time::Duration;
 
-use serde_json::json;
 use upstox_login_sdk::webhook::NotifierServer;
-use upstox_login_sdk::ClientId;
 use upstox_login_tests::*;
 
 const PATH: &str = "/upstox/notify/s3cret-path";
 
 fn payload() -> String {
-    json!({"client_id": CLIENT_ID, "user_id": "AB1234", "access_token": "webhook-access-token-0123",
-        "token_type": "Bearer", "expires_at": "1795851000000", "issued_at": "1795800000000",
-        "message_type": "access_token"})
-    .to_string()
+    notifier::payload(CLIENT_ID, "AB1234", "webhook-access-token-0123").to_string()
 }
 
 /// A port free on 127.0.0.1 whose IPv6 side, `[::1]`, another program
@@ -65,12 +60,13 @@ async fn localhost_is_both_loopback_addresses() {
         format!("http://localhost:{port}{PATH}")
     );
     let v6 = std::net::TcpListener::bind("[::1]:0").is_ok();
+    let profile = httpmock::MockServer::start_async().await;
+    notifier::vouching_profile(&profile, "AB1234").await;
+    let verifier = notifier::verifier(&profile.base_url(), "AB1234");
     let waiting = tokio::spawn(async move {
         let mut events = Vec::new();
         let result = server
-            .wait_for_session_with(&ClientId::new(CLIENT_ID), Duration::from_secs(10), |e| {
-                events.push(e)
-            })
+            .wait_for_session_with(&verifier, Duration::from_secs(10), |e| events.push(e))
             .await;
         (result, events)
     });

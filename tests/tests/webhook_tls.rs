@@ -5,9 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::json;
 use upstox_login_sdk::webhook::NotifierServer;
-use upstox_login_sdk::ClientId;
 use upstox_login_tests::*;
 
 const PATH: &str = "/upstox/notify/s3cret-path";
@@ -36,20 +34,17 @@ async fn https_with_a_self_signed_certificate_is_taken_and_plain_http_is_not() {
         .expect("the certificate and key load");
     let url = server.url().unwrap();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let profile = httpmock::MockServer::start_async().await;
+    notifier::vouching_profile(&profile, "AB1234").await;
+    let verifier = notifier::verifier(&profile.base_url(), "AB1234");
     let waiting = tokio::spawn(async move {
         let mut events = Vec::new();
         let result = server
-            .wait_for_session_with(&ClientId::new(CLIENT_ID), Duration::from_secs(10), |e| {
-                events.push(e)
-            })
+            .wait_for_session_with(&verifier, Duration::from_secs(10), |e| events.push(e))
             .await;
         (result, events)
     });
-    let payload = json!({"client_id": CLIENT_ID, "user_id": "AB1234",
-        "access_token": WEBHOOK_TOKEN, "token_type": "Bearer",
-        "expires_at": "1795851000000", "issued_at": "1795800000000",
-        "message_type": "access_token"})
-    .to_string();
+    let payload = notifier::payload(CLIENT_ID, "AB1234", WEBHOOK_TOKEN).to_string();
 
     // Plain HTTP to the TLS port: no answer that takes it.
     let plain = url.replacen("https://", "http://", 1);

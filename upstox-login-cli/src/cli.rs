@@ -43,7 +43,7 @@ pub enum Command {
     Request(RequestArgs),
     /// Whose session, where it is kept, and until when it is valid (IST).
     /// Exits 0 only when it is valid.
-    Status,
+    Status(StatusArgs),
     /// Prints the access token of a valid session, alone on one line.
     Token(TokenArgs),
     /// Revokes the token and removes the session.
@@ -67,6 +67,20 @@ pub struct LoginArgs {
     /// timeout and a minute).
     #[arg(long, value_name = "SECS")]
     pub wait: Option<u64>,
+    /// Check the saved session's token with Upstox before reusing it; log
+    /// in again when Upstox refuses it (revoked by a logout or a login
+    /// elsewhere).
+    #[arg(long)]
+    pub verify: bool,
+}
+
+/// `status`'s options.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Also ask Upstox whether the token is live (one call); exit non-zero
+    /// when it is revoked, expired or made up.
+    #[arg(long)]
+    pub verify: bool,
 }
 
 /// `request`'s options.
@@ -75,9 +89,23 @@ pub struct RequestArgs {
     /// Where the notifier webhook's POST is forwarded to.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub listen: SocketAddr,
-    /// The webhook's path (make it hard to guess).
-    #[arg(long, default_value = "/upstox/notify")]
-    pub path: String,
+    /// The webhook's path (make it hard to guess). Other local users can
+    /// read it here, in the process list: prefer UPSTOX_NOTIFIER_PATH or
+    /// the account's `notifier_path` in the config file. Default:
+    /// /upstox/notify.
+    #[arg(long)]
+    pub path: Option<String>,
+    /// The account (UCC) the token must belong to (else UPSTOX_USER_ID,
+    /// the account's `user_id` in the config file, or the user of the
+    /// saved session): a verified token of any other account is refused.
+    #[arg(long, value_name = "UCC")]
+    pub user_id: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, value_name = "PATH", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// How long the approval may take.
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     pub timeout: u64,

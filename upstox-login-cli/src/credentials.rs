@@ -16,6 +16,8 @@ pub struct Credentials {
     /// The Upstox user id this account logs in as: a session of another
     /// user is refused at this account's place.
     pub user_id: Option<String>,
+    /// The notifier webhook's path, kept out of the process list.
+    pub notifier_path: Option<String>,
 }
 
 /// The config file: credentials per account.
@@ -37,6 +39,7 @@ pub fn find(account: &str, folder: Option<&Path>) -> Result<Option<Credentials>,
             redirect_uri: env("UPSTOX_REDIRECT_URI"),
             base_url: env("UPSTOX_BASE_URL"),
             user_id: env("UPSTOX_USER_ID"),
+            notifier_path: env("UPSTOX_NOTIFIER_PATH"),
         }));
     }
     let Some(folder) = folder else {

@@ -70,11 +70,16 @@ async fn morning(context: &Context, args: &LoginArgs) -> Result<ExitCode, String
             eprintln!("Then paste here the whole address the browser was sent to:");
         }
         Step::Callback(event) => eprintln!("  {event}"),
+        Step::SavedSessionDead(e) => eprintln!(
+            "The saved session's token is not live ({}); logging in again.",
+            report::describe(e, None)
+        ),
         _ => {}
     };
     let morning = MorningLogin::new(&context.file, &app)
         .timeout(timeout)
         .wait(wait)
+        .verify(args.verify)
         .run(&client, way, on_step)
         .await
         .map_err(|e| report::describe(&e, held_by.get()))?;

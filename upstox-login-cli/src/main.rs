@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         cli::Command::Login(args) => login::run(&cli.common, args),
         cli::Command::Request(args) => request::run(&cli.common, args),
-        cli::Command::Status => status::run(&cli.common),
+        cli::Command::Status(args) => status::run(&cli.common, args),
         cli::Command::Token(args) => token::run(&cli.common, args),
         cli::Command::Logout => logout::run(&cli.common),
     };

@@ -37,9 +37,15 @@ async fn request(context: &Context, args: &RequestArgs) -> Result<ExitCode, Stri
         Some(_) => std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         None => args.listen,
     };
-    let server = NotifierServer::bind(listen, &args.path)
+    let path = notifier_path(context, args);
+    let mut server = NotifierServer::bind(listen, &path)
         .await
         .map_err(|e| report::describe(&e, None))?;
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        server = server
+            .with_tls(cert, key)
+            .map_err(|e| report::describe(&e, None))?;
+    }
     let listening = server.url().map_err(|e| e.to_string())?;
     if let Some(simulator) = &simulator {
         simulator.set_notifier_url(listening.clone());
@@ -52,6 +58,7 @@ async fn request(context: &Context, args: &RequestArgs) -> Result<ExitCode, Stri
         options: IndieTokenOptions::default(),
     };
     let held_by = std::cell::Cell::new(None);
+    let trusted_first = std::cell::Cell::new(false);
     let on_step = |step: Step<'_>| match step {
         Step::Waiting { holder } => {
             held_by.set(holder);
@@ -75,10 +82,15 @@ async fn request(context: &Context, args: &RequestArgs) -> Result<ExitCode, Stri
             eprintln!("Waiting up to {timeout:?} for Upstox's POST at {listening} ...");
         }
         Step::Notifier(event) => eprintln!("  {event}"),
+        Step::NoExpectedAccount => trusted_first.set(true),
         _ => {}
     };
-    let morning = MorningLogin::new(&context.file, &app)
-        .timeout(timeout)
+    let mut morning = MorningLogin::new(&context.file, &app).timeout(timeout);
+    let expected = args.user_id.as_deref().or(context.expected_user());
+    if let Some(user_id) = expected {
+        morning = morning.user_id(user_id);
+    }
+    let morning = morning
         .run(&client, way, on_step)
         .await
         .map_err(|e| report::describe(&e, held_by.get()))?;
@@ -87,11 +99,36 @@ async fn request(context: &Context, args: &RequestArgs) -> Result<ExitCode, Stri
     let path = context.file.path().display();
     match morning.outcome {
         Outcome::LoggedIn => {
-            eprintln!("Received the token of {whose}, valid until {until}; saved to {path}.")
+            eprintln!("Received the token of {whose}, valid until {until}; saved to {path}.");
+            if trusted_first.get() {
+                eprintln!(
+                    "No account was expected, so the first token that verified as the account \
+                     its payload names was trusted. Pin the account: --user-id {} (or \
+                     UPSTOX_USER_ID, or `user_id` in the config file).",
+                    escape(morning.session.user_id().unwrap_or("UCC"))
+                );
+            }
         }
         _ => {
             eprintln!("The session of {whose} in {path} is valid until {until}; no request needed.")
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The webhook's path: `--path`, else `UPSTOX_NOTIFIER_PATH`, else the
+/// account's `notifier_path`, else `/upstox/notify`.
+fn notifier_path(context: &Context, args: &RequestArgs) -> String {
+    let from_env = std::env::var("UPSTOX_NOTIFIER_PATH")
+        .ok()
+        .filter(|p| !p.is_empty());
+    let from_config = context
+        .credentials
+        .as_ref()
+        .and_then(|c| c.notifier_path.clone());
+    args.path
+        .clone()
+        .or(from_env)
+        .or(from_config)
+        .unwrap_or_else(|| "/upstox/notify".into())
 }

@@ -24,9 +24,9 @@ pub use parts::{ApiError, BodyKind, InvalidResponse, RedirectError, SetupError, 
 
 use crate::envelope::ErrorCode;
 use crate::ids::InvalidRedirectUri;
-use crate::indie::NotifierError;
 use crate::login::CallbackError;
 use crate::operation::Operation;
+use crate::refused::PayloadRefused;
 #[cfg(unix)]
 use crate::store::StoreError;
 use crate::RedirectUri;
@@ -73,7 +73,7 @@ pub enum Error {
     /// The login callback ended the login without a code, or was not one.
     Callback(CallbackError),
     /// A notifier payload was refused.
-    Notifier(NotifierError),
+    Notifier(PayloadRefused),
     /// The session file could not be kept or loaded.
     #[cfg(unix)]
     Store(StoreError),
@@ -242,6 +242,7 @@ impl std::error::Error for Error {
             #[cfg(unix)]
             Error::Token(e) => std::error::Error::source(e),
             Error::Listen { source, .. } => Some(source),
+            Error::Notifier(e) => std::error::Error::source(e),
             _ => None,
         }
     }
@@ -259,8 +260,8 @@ impl From<CallbackError> for Error {
     }
 }
 
-impl From<NotifierError> for Error {
-    fn from(e: NotifierError) -> Self {
+impl From<PayloadRefused> for Error {
+    fn from(e: PayloadRefused) -> Self {
         Error::Notifier(e)
     }
 }

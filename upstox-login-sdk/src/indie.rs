@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::generated::types;
-use crate::{AccessToken, ClientId, Session};
+use crate::{AccessToken, ClientId, PayloadRefused, Session};
 
 /// Options of [`LoginClient::request_indie_token`](crate::LoginClient::request_indie_token).
 ///
@@ -99,55 +99,27 @@ pub struct NotifierPayload {
     pub message_type: Option<String>,
 }
 
-/// Why a notifier payload was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NotifierError {
-    /// The body is not the expected JSON object.
-    Malformed(String),
-    /// The payload names another app (or none): do not trust its token.
-    ClientIdMismatch,
-    /// The payload carries no access token.
-    MissingToken,
-}
-
-impl std::fmt::Display for NotifierError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            NotifierError::Malformed(m) => write!(f, "the notifier payload is malformed: {m}"),
-            NotifierError::ClientIdMismatch => {
-                f.write_str("the notifier payload is for another client id; ignoring it")
-            }
-            NotifierError::MissingToken => {
-                f.write_str("the notifier payload carries no access token")
-            }
-        }
-    }
-}
-
-impl std::error::Error for NotifierError {}
-
 impl NotifierPayload {
     /// Parses a webhook body. Errors never include the body.
     ///
     /// ```
-    /// use upstox_login_sdk::{ClientId, NotifierError, NotifierPayload};
+    /// use upstox_login_sdk::{ClientId, PayloadRefused, NotifierPayload};
     ///
     /// let body = br#"{"client_id":"my-app","user_id":"AB1234","access_token":"t0k",
     ///     "token_type":"Bearer","expires_at":"1795851000000","issued_at":1795800000000,
     ///     "message_type":"access_token"}"#;
     /// let payload = NotifierPayload::parse(body).unwrap();
-    /// assert_eq!(
+    /// assert!(matches!(
     ///     payload.clone().into_session(&ClientId::new("someone-else")),
-    ///     Err(NotifierError::ClientIdMismatch)
-    /// );
+    ///     Err(PayloadRefused::ClientIdMismatch)
+    /// ));
     /// let session = payload.into_session(&ClientId::new("my-app")).unwrap();
     /// assert_eq!(session.access_token().secret(), "t0k");
     /// assert_eq!(session.user_id(), Some("AB1234"));
     /// ```
-    pub fn parse(body: &[u8]) -> Result<Self, NotifierError> {
+    pub fn parse(body: &[u8]) -> Result<Self, PayloadRefused> {
         serde_json::from_slice(body).map_err(|e| {
-            NotifierError::Malformed(format!(
+            PayloadRefused::Malformed(format!(
                 "{} at line {} column {}",
                 classify(&e),
                 e.line(),
@@ -157,19 +129,19 @@ impl NotifierPayload {
     }
 
     /// Checks the payload names `expected` and carries a token; returns the token.
-    pub fn verify_client_id(&self, expected: &ClientId) -> Result<&AccessToken, NotifierError> {
+    pub fn verify_client_id(&self, expected: &ClientId) -> Result<&AccessToken, PayloadRefused> {
         match &self.client_id {
             Some(id)
                 if crate::secret::constant_time_eq(
                     id.as_str().as_bytes(),
                     expected.as_str().as_bytes(),
                 ) => {}
-            _ => return Err(NotifierError::ClientIdMismatch),
+            _ => return Err(PayloadRefused::ClientIdMismatch),
         }
         self.access_token
             .as_ref()
             .filter(|t| !t.secret().is_empty())
-            .ok_or(NotifierError::MissingToken)
+            .ok_or(PayloadRefused::UnusableToken)
     }
 
     /// The session this payload hands over, once it is checked to name
@@ -180,13 +152,13 @@ impl NotifierPayload {
     /// usable `expires_at`, the rule every access token follows: the next
     /// 03:30 Asia/Kolkata after `issued_at`. It carries no account fields
     /// but the user id: the payload has none.
-    pub fn into_session(self, expected: &ClientId) -> Result<Session, NotifierError> {
+    pub fn into_session(self, expected: &ClientId) -> Result<Session, PayloadRefused> {
         self.verify_client_id(expected)?;
         let issued_at = self.issued_at().unwrap_or_else(SystemTime::now);
         let expires_at = self
             .expires_at()
             .unwrap_or_else(|| crate::expiry::expires_at(issued_at));
-        let access_token = self.access_token.ok_or(NotifierError::MissingToken)?;
+        let access_token = self.access_token.ok_or(PayloadRefused::UnusableToken)?;
         Ok(Session::from_token(
             access_token,
             self.token_type,

@@ -110,6 +110,7 @@ pub mod paste;
 mod profile;
 mod proxy;
 mod redact;
+mod refused;
 mod secret;
 #[cfg(any(feature = "loopback", feature = "webhook", feature = "simulator"))]
 mod serve;
@@ -168,11 +169,12 @@ pub use error::{
 };
 pub use hooks::BodyOverCap;
 pub use ids::{ClientId, InvalidRedirectUri, RedirectUri};
-pub use indie::{IndieTokenOptions, IndieTokenRequest, NotifierError, NotifierPayload};
+pub use indie::{IndieTokenOptions, IndieTokenRequest, NotifierPayload};
 pub use login::{authorization_url, parse_callback, App, CallbackError, PendingLogin};
 pub use logout::LogoutOutcome;
 pub use operation::Operation;
 pub use profile::Profile;
+pub use refused::PayloadRefused;
 /// The `reqwest` this crate is built on, for
 /// [`LoginClientBuilder::http_client_builder`] and
 /// [`LoginClientBuilder::build_with_http_client`] (a proxy, root certificates)
@@ -187,4 +189,4 @@ pub use state::State;
 pub use stray::{FloodSummary, StrayRequest};
 #[cfg(feature = "webhook")]
 #[cfg_attr(docsrs, doc(cfg(feature = "webhook")))]
-pub use verify::{NotifierVerifier, PayloadRefused, VERIFY_TIMEOUT};
+pub use verify::{NotifierVerifier, VERIFY_TIMEOUT};

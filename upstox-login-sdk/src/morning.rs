@@ -35,7 +35,7 @@
 
 use std::fmt;
 use std::io::BufRead;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::error::{SetupError, Waiting};
 use crate::lock;
@@ -43,7 +43,10 @@ use crate::loopback::{CallbackServer, LoopbackEvent};
 use crate::paste::code_from_pasted;
 use crate::store::SessionFile;
 use crate::webhook::{NotifierEvent, NotifierServer};
-use crate::{App, Error, IndieTokenOptions, IndieTokenRequest, LoginClient, Session};
+use crate::{
+    App, Error, ErrorCode, IndieTokenOptions, IndieTokenRequest, LoginClient, NotifierVerifier,
+    Session,
+};
 
 pub use crate::lock::lock_path;
 
@@ -129,6 +132,14 @@ pub enum Step<'a> {
     IndieRequested(&'a IndieTokenRequest),
     /// A request the notifier receiver ignored or rejected.
     Notifier(NotifierEvent),
+    /// The indie-user flow knows no account to expect (none given with
+    /// [`MorningLogin::user_id`], no saved session naming one): the first
+    /// payload whose token verifies as the account it names is trusted.
+    NoExpectedAccount,
+    /// The saved session's token was checked ([`MorningLogin::verify`]) and
+    /// is not live (revoked, expired, made up, or another account's): a
+    /// new login follows.
+    SavedSessionDead(&'a Error),
 }
 
 /// The morning for one session file and app. See the [module documentation](self).
@@ -139,6 +150,8 @@ pub struct MorningLogin<'a> {
     margin: Duration,
     wait: Duration,
     timeout: Duration,
+    user_id: Option<String>,
+    verify: bool,
 }
 
 impl<'a> MorningLogin<'a> {
@@ -152,7 +165,27 @@ impl<'a> MorningLogin<'a> {
             margin: DEFAULT_MARGIN,
             wait: DEFAULT_TIMEOUT + Duration::from_secs(60),
             timeout: DEFAULT_TIMEOUT,
+            user_id: None,
+            verify: false,
         }
+    }
+
+    /// The account (its UCC) a new indie-user session must belong to. Without
+    /// it, the user id of the saved session, even an expired one; with
+    /// neither, see [`Step::NoExpectedAccount`].
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.user_id = Some(user_id.into());
+        self
+    }
+
+    /// Whether a saved session's token is checked with one bounded
+    /// [`LoginClient::profile`] call before it is reused (default: no, the
+    /// clock alone). A token Upstox refuses (revoked by a logout or a login
+    /// elsewhere) or of another account is then not reused: this logs in
+    /// again ([`Step::SavedSessionDead`]).
+    pub fn verify(mut self, verify: bool) -> Self {
+        self.verify = verify;
+        self
     }
 
     /// A saved session is reused only when valid for at least `margin` more.
@@ -187,7 +220,7 @@ impl<'a> MorningLogin<'a> {
         way: LoginWay,
         mut on_step: impl FnMut(Step<'_>),
     ) -> Result<Morning, Error> {
-        if let Some(session) = self.saved()? {
+        if let Some(session) = self.live(client, &mut on_step).await? {
             return Ok(Morning {
                 session,
                 outcome: Outcome::Reused,
@@ -201,7 +234,7 @@ impl<'a> MorningLogin<'a> {
         })
         .await?;
         // The program that held the lock may have saved a session.
-        if let Some(session) = self.saved()? {
+        if let Some(session) = self.live(client, &mut on_step).await? {
             let outcome = if waited {
                 Outcome::WaitedForAnother
             } else {
@@ -215,6 +248,28 @@ impl<'a> MorningLogin<'a> {
             session,
             outcome: Outcome::LoggedIn,
         })
+    }
+
+    /// The saved session valid for the margin, and, when asked, live.
+    async fn live(
+        &self,
+        client: &LoginClient,
+        on_step: &mut impl FnMut(Step<'_>),
+    ) -> Result<Option<Session>, Error> {
+        let Some(session) = self.saved()? else {
+            return Ok(None);
+        };
+        if !self.verify {
+            return Ok(Some(session));
+        }
+        match check_live(client, &session).await {
+            Ok(()) => Ok(Some(session)),
+            Err(e) if is_dead(&e) => {
+                on_step(Step::SavedSessionDead(&e));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn log_in(
@@ -259,10 +314,24 @@ impl<'a> MorningLogin<'a> {
                 Ok(client.exchange_code(app, code).await?)
             }
             LoginWay::Indie { server, options } => {
+                let expected = match &self.user_id {
+                    Some(user_id) => Some(user_id.clone()),
+                    None => self.file.load_user_id()?,
+                };
+                let mut verifier = NotifierVerifier::new(client.clone(), app.client_id().clone());
+                match expected {
+                    Some(user_id) => verifier = verifier.expected_user_id(user_id),
+                    None => on_step(Step::NoExpectedAccount),
+                }
                 let request = client.request_indie_token(app, options).await?;
                 on_step(Step::IndieRequested(&request));
+                // The wait ends with the request: no payload comes after it lapses.
+                let timeout = request
+                    .expires_at()
+                    .and_then(|at| at.duration_since(SystemTime::now()).ok())
+                    .map_or(self.timeout, |left| left.min(self.timeout));
                 Ok(server
-                    .wait_for_session_with(app.client_id(), self.timeout, |event| {
+                    .wait_for_session_with(&verifier, timeout, |event| {
                         on_step(Step::Notifier(event))
                     })
                     .await?)
@@ -282,4 +351,24 @@ impl<'a> MorningLogin<'a> {
     ) -> Result<Morning, Error> {
         client.block_on(self.run(client.as_async(), way, on_step))
     }
+}
+
+/// Checks `session`'s token with one profile call (bounded by the client's
+/// timeout): live, and of the account the session names.
+pub async fn check_live(client: &LoginClient, session: &Session) -> Result<(), Error> {
+    let profile = client.profile(session.access_token()).await?;
+    match (session.user_id(), profile.user_id()) {
+        (Some(saved), Some(live)) if saved != live => Err(Error::InvalidInput(format!(
+            "the saved session's token belongs to {}, not to {}",
+            crate::terminal::escape(live),
+            crate::terminal::escape(saved)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `e` (from [`check_live`]) says the token is no good (refused by
+/// Upstox, or another account's), rather than that it could not be checked.
+pub fn is_dead(e: &Error) -> bool {
+    e.has_code(&ErrorCode::InvalidToken) || matches!(e, Error::InvalidInput(_))
 }

@@ -2,11 +2,9 @@
 //! nothing authenticates Upstox's POST, so anyone who knows the notifier URL
 //! can post a made-up token, or a real token of an account of their own.
 
-use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::expiry::format_ist;
-use crate::{AccessToken, ClientId, Error, LoginClient, NotifierError, NotifierPayload, Session};
+use crate::{AccessToken, ClientId, LoginClient, NotifierPayload, PayloadRefused, Session};
 
 /// How long [`NotifierVerifier::verify`] waits for the profile call by default.
 pub const VERIFY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -26,116 +24,6 @@ pub struct NotifierVerifier {
     client_id: ClientId,
     expected_user_id: Option<String>,
     timeout: Duration,
-}
-
-/// Why a notifier payload was not trusted. Holds no token.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum PayloadRefused {
-    /// The payload names another app, or none.
-    ClientIdMismatch,
-    /// The token is missing, blank, or holds white space or control
-    /// characters (no call was made).
-    UnusableToken,
-    /// `expires_at` is sent but is not epoch milliseconds.
-    UnreadableExpiry,
-    /// The token's expiry is already past.
-    Expired {
-        /// When it expired.
-        expires_at: SystemTime,
-    },
-    /// The token claims to live past the next 03:30 IST, which no Upstox
-    /// access token does.
-    ExpiresTooLate {
-        /// The claimed expiry.
-        expires_at: SystemTime,
-        /// The latest a token can expire: the next 03:30 IST after now.
-        latest: SystemTime,
-    },
-    /// No account to check the token against: none expected, and the
-    /// payload names none.
-    NoUserId,
-    /// The payload claims another account than the expected one (no call
-    /// was made).
-    ClaimsOtherAccount {
-        /// The expected user id.
-        expected: String,
-        /// The one the payload claims.
-        claimed: String,
-    },
-    /// The profile call failed: [`ErrorCode::InvalidToken`](crate::ErrorCode::InvalidToken)
-    /// (`UDAPI100050`) for a token that is expired, revoked or made up.
-    Unverified(Error),
-    /// The profile call did not answer in time.
-    TimedOut(Duration),
-    /// The token is real, but belongs to another account.
-    OtherAccount {
-        /// The expected user id.
-        expected: String,
-        /// The one the profile names, if any.
-        actual: Option<String>,
-    },
-}
-
-impl fmt::Display for PayloadRefused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::terminal::escape;
-        match self {
-            PayloadRefused::ClientIdMismatch => {
-                f.write_str("the notifier payload is for another client id")
-            }
-            PayloadRefused::UnusableToken => f.write_str(
-                "the notifier payload's token is missing, blank or holds white space or \
-                 control characters",
-            ),
-            PayloadRefused::UnreadableExpiry => {
-                f.write_str("the notifier payload's expires_at is not epoch milliseconds")
-            }
-            PayloadRefused::Expired { expires_at } => write!(
-                f,
-                "the notifier payload's token expired at {}",
-                format_ist(*expires_at)
-            ),
-            PayloadRefused::ExpiresTooLate { expires_at, latest } => write!(
-                f,
-                "the notifier payload's token claims to expire at {}, after the next 03:30 IST \
-                 ({}), which no Upstox token does",
-                format_ist(*expires_at),
-                format_ist(*latest)
-            ),
-            PayloadRefused::NoUserId => f.write_str(
-                "the notifier payload names no user id and none is expected: nothing to check \
-                 the token against",
-            ),
-            PayloadRefused::ClaimsOtherAccount { expected, claimed } => write!(
-                f,
-                "the notifier payload claims user id {}, not the expected {}",
-                escape(claimed),
-                escape(expected)
-            ),
-            PayloadRefused::Unverified(_) => {
-                f.write_str("the notifier payload's token did not verify")
-            }
-            PayloadRefused::TimedOut(d) => {
-                write!(f, "verifying the notifier payload's token took over {d:?}")
-            }
-            PayloadRefused::OtherAccount { expected, actual } => write!(
-                f,
-                "the notifier payload's token belongs to {}, not the expected {}",
-                escape(actual.as_deref().unwrap_or("an account with no user id")),
-                escape(expected)
-            ),
-        }
-    }
-}
-
-impl std::error::Error for PayloadRefused {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            PayloadRefused::Unverified(e) => Some(e),
-            _ => None,
-        }
-    }
 }
 
 /// What the checks before the call leave to verify.
@@ -194,7 +82,7 @@ impl NotifierVerifier {
         let profile = tokio::time::timeout(self.timeout, self.client.profile(claimed.token))
             .await
             .map_err(|_| PayloadRefused::TimedOut(self.timeout))?
-            .map_err(PayloadRefused::Unverified)?;
+            .map_err(|e| PayloadRefused::Unverified(Box::new(e)))?;
         if profile.user_id() != Some(claimed.user_id.as_str()) {
             return Err(PayloadRefused::OtherAccount {
                 expected: claimed.user_id,
@@ -210,18 +98,22 @@ impl NotifierVerifier {
         ))
     }
 
+    /// The checks of [`verify`](Self::verify) that need no call.
+    pub(crate) fn check_payload(
+        &self,
+        payload: &NotifierPayload,
+        now: SystemTime,
+    ) -> Result<(), PayloadRefused> {
+        self.check(payload, now).map(|_| ())
+    }
+
     /// The checks that need no call.
     fn check<'p>(
         &self,
         payload: &'p NotifierPayload,
         now: SystemTime,
     ) -> Result<Claimed<'p>, PayloadRefused> {
-        let token = payload
-            .verify_client_id(&self.client_id)
-            .map_err(|e| match e {
-                NotifierError::ClientIdMismatch => PayloadRefused::ClientIdMismatch,
-                _ => PayloadRefused::UnusableToken,
-            })?;
+        let token = payload.verify_client_id(&self.client_id)?;
         if token
             .secret()
             .chars()

@@ -3,15 +3,20 @@
 //! a [`request_indie_token`](crate::LoginClient::request_indie_token).
 //!
 //! [`NotifierServer::wait_for_session`] answers `200` to the first payload
-//! that names the app's client id and carries a token, and returns it as a
-//! [`Session`]. Everything else is answered and ignored while it keeps
-//! waiting: other paths (404) and methods (405), bodies that are not the
-//! payload or name another app (400), heads over 16 KiB (431), bodies
-//! over 16 KiB (413). It reads connections as the login callback listener
-//! does (every one accepted, at most 128 read at once, 10 s each), so a
-//! flood of idle or slow connections cannot keep Upstox's POST out, and
-//! memory stays bounded. It never logs or reports a token or a body. A
-//! flood of such requests is told at most
+//! that a [`NotifierVerifier`] verifies (this app's client id, a usable
+//! token, an expiry in the future and no later than the next 03:30 IST,
+//! then one bounded profile call naming the expected account), and returns
+//! it as a [`Session`]. Everything else is answered and ignored while it
+//! keeps waiting: other paths (404) and methods (405), payloads refused
+//! (400, with no detail: a forger learns nothing; 503 when the check could
+//! not be made), heads over 16 KiB (431), bodies over 16 KiB (413). A
+//! flood of forged payloads causes at most one verification call per
+//! second (one at a time; the others are answered 503 or 429 at once and
+//! counted, never queued). It reads connections as the login callback
+//! listener does (every one accepted, at most 128 read at once, 10 s
+//! each), so a flood of idle or slow connections cannot keep Upstox's POST
+//! out, and memory stays bounded. It never logs or reports a token or a
+//! body. A flood of such requests is told at most
 //! [`FloodSummary::TOLD_PER_SECOND`] events a second, the rest counted
 //! into a [`NotifierEvent::Flood`].
 //!
@@ -22,34 +27,45 @@
 //! receiver itself with a certificate (`NotifierServer::with_tls`, feature
 //! `webhook-tls`). Nothing authenticates that POST, and a client id is no
 //! secret: make the path hard to guess (`/upstox/notify/<random>`,
-//! registered as such), and confirm the token with a cheap authenticated
-//! call before trusting it.
+//! registered as such), and pin the account the token must belong to
+//! ([`NotifierVerifier::expected_user_id`]). What the verification cannot
+//! stop: a stranger who holds a valid token of the expected account
+//! already has that account, and a flood of payloads that pass the checks
+//! before the call can have Upstox's own POST answered 429 or 503.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
 //! use upstox_login_sdk::webhook::NotifierServer;
-//! use upstox_login_sdk::{App, IndieTokenOptions, LoginClient};
+//! use upstox_login_sdk::{App, IndieTokenOptions, LoginClient, NotifierVerifier};
 //!
 //! # let app: App = todo!();
 //! let server = NotifierServer::bind("127.0.0.1:8080".parse()?, "/upstox/notify/k3ep-th1s-s3cret").await?;
 //! let client = LoginClient::new()?;
 //! let request = client.request_indie_token(&app, IndieTokenOptions::default()).await?;
 //! println!("approve in the Upstox app before {:?}", request.authorization_expiry);
-//! let session = server.wait_for_session(app.client_id(), Duration::from_secs(600)).await?;
+//! let verifier = NotifierVerifier::new(client.clone(), app.client_id().clone())
+//!     .expected_user_id("AB1234");
+//! let session = server.wait_for_session(&verifier, Duration::from_secs(600)).await?;
 //! # Ok(()) }
 //! ```
 
 use std::fmt;
+use std::future::Future;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::pin::Pin;
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
 
 use crate::error::{Listener, Waiting};
 use crate::serve::{self, Host, Incoming, Limits, Request, Responder, Server};
 use crate::stray::{Flood, Kind};
 use crate::terminal::escape;
 use crate::Error;
-use crate::{ClientId, FloodSummary, NotifierError, NotifierPayload, Session, StrayRequest};
+use crate::{
+    FloodSummary, NotifierPayload, NotifierVerifier, PayloadRefused, Session, StrayRequest,
+};
 
 /// What a request may hold; the payload is a few hundred bytes.
 const LIMITS: Limits = Limits {
@@ -57,15 +73,25 @@ const LIMITS: Limits = Limits {
     body: Some(16 * 1024),
 };
 
-/// Something the receiver answered and did not end on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Something the receiver answered and did not end on. Holds no token.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum NotifierEvent {
     /// A request to another path (404) or with another method than POST
     /// (405).
     Ignored(StrayRequest),
-    /// A POST whose body is not a payload for this app (400).
-    Rejected(NotifierError),
+    /// A POST whose payload was refused: not a payload, another app's, a
+    /// token that is unusable, did not verify or belongs to another account
+    /// (400, or 503 when it could not be verified in time).
+    Rejected(PayloadRefused),
+    /// A payload that passed the checks before the call but was not
+    /// verified: another was being verified (503) or one started less than
+    /// a second ago (429). Answered with `Retry-After: 1`.
+    #[non_exhaustive]
+    Deferred {
+        /// The status answered.
+        status: u16,
+    },
     /// A request that was not HTTP, or over the size limits (400, 413, 431).
     Unreadable(String),
     /// Requests of a flood, counted instead of told one by one.
@@ -78,6 +104,10 @@ impl fmt::Display for NotifierEvent {
             NotifierEvent::Ignored(stray) => stray.fmt(f),
             NotifierEvent::Rejected(e) => write!(f, "rejected a notifier POST: {e}"),
             NotifierEvent::Unreadable(why) => write!(f, "refused a request: {why}"),
+            NotifierEvent::Deferred { status } => write!(
+                f,
+                "answered a notifier POST {status}: another payload's token is being verified"
+            ),
             NotifierEvent::Flood(summary) => summary.fmt(f),
         }
     }
@@ -185,38 +215,75 @@ impl NotifierServer {
         }
     }
 
-    /// Waits for the payload for `client_id`, answers it `200`, and returns
-    /// its session ([`NotifierPayload::into_session`]). The listener then
-    /// closes: a later POST finds nobody.
+    /// Waits for the payload that `verifier` verifies
+    /// ([`NotifierVerifier::verify`]: this app's client id, a plausible
+    /// token and expiry, then one profile call naming the expected
+    /// account), answers it `200`, and returns its session. The listener
+    /// then closes: a later POST finds nobody.
+    ///
+    /// Every other payload is answered `400` (or `503` when its
+    /// verification could not be made in time), with no detail, reported
+    /// as [`NotifierEvent::Rejected`], and ignored: the wait goes on until
+    /// `timeout` (give the request's `authorization_expiry`). So no
+    /// stranger's POST ends the wait or gets its token in.
+    ///
+    /// Verification calls are made one at a time, each bounded by the
+    /// verifier's timeout, and at most one starts per second: a flood of
+    /// forged payloads causes at most one verification call per second.
+    /// A payload that passes the checks before the call while one is being
+    /// verified is answered `503`, one within a second of the last call's
+    /// start `429` (both with `Retry-After: 1`), and counted
+    /// ([`NotifierEvent::Deferred`]), never queued.
     pub async fn wait_for_session(
         self,
-        client_id: &ClientId,
+        verifier: &NotifierVerifier,
         timeout: Duration,
     ) -> Result<Session, Error> {
-        self.wait_for_session_with(client_id, timeout, |_| {}).await
+        self.wait_for_session_with(verifier, timeout, |_| {}).await
     }
 
     /// [`wait_for_session`](Self::wait_for_session), telling `on_event`
     /// about every request it answers and ignores.
     pub async fn wait_for_session_with(
         mut self,
-        client_id: &ClientId,
+        verifier: &NotifierVerifier,
         timeout: Duration,
         mut on_event: impl FnMut(NotifierEvent),
     ) -> Result<Session, Error> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = Instant::now() + timeout;
         let mut flood = Flood::new();
         let on_event = &mut on_event;
+        let mut verifying: Option<Verifying<'_>> = None;
+        let mut last_start: Option<Instant> = None;
         let outcome = loop {
-            let Some(incoming) = self.server.next_until(flood.wake(deadline)).await else {
-                if tokio::time::Instant::now() >= deadline {
-                    break Err(Error::TimedOut {
-                        waiting_for: Waiting::NotifierPayload,
-                        after: timeout,
-                    });
+            let wake = flood.wake(deadline);
+            let next = tokio::select! {
+                (verified, sender) = verified(&mut verifying) => Next::Verified(Box::new(verified), sender),
+                incoming = self.server.next_until(wake) => Next::Incoming(incoming),
+            };
+            let incoming = match next {
+                Next::Verified(verified, sender) => match *verified {
+                    Ok(session) => {
+                        let answered = answer(sender, 200, r#"{"status":"success"}"#);
+                        answered.send_and_wait().await;
+                        break Ok(session);
+                    }
+                    Err(refused) => {
+                        refuse(sender, refused, &mut flood, on_event);
+                        continue;
+                    }
+                },
+                Next::Incoming(Some(incoming)) => incoming,
+                Next::Incoming(None) => {
+                    if Instant::now() >= deadline {
+                        break Err(Error::TimedOut {
+                            waiting_for: Waiting::NotifierPayload,
+                            after: timeout,
+                        });
+                    }
+                    flood.flush(on_event, NotifierEvent::Flood);
+                    continue;
                 }
-                flood.flush(on_event, NotifierEvent::Flood);
-                continue;
             };
             let (request, sender) = match incoming {
                 Incoming::Request(request, sender) => (request, sender),
@@ -227,42 +294,54 @@ impl NotifierServer {
                     continue;
                 }
             };
-            match self.take(&request, client_id) {
-                Ok(session) => {
-                    let answered = answer(sender, 200, r#"{"status":"success"}"#);
-                    answered.send_and_wait().await;
-                    break Ok(session);
+            let payload = match self.payload(&request) {
+                Ok(payload) => payload,
+                Err(Refusal::Stray(status, event)) => {
+                    answer(sender, status, "").send();
+                    flood.report(Kind::Ignored, event, on_event, NotifierEvent::Flood);
+                    continue;
                 }
-                Err((status, kind, event)) => {
-                    let body = match &event {
-                        NotifierEvent::Rejected(e) => {
-                            serde_json::json!({"status": "error", "message": e.to_string()})
-                                .to_string()
-                        }
-                        _ => String::new(),
-                    };
-                    answer(sender, status, &body).send();
-                    flood.report(kind, event, on_event, NotifierEvent::Flood);
+                Err(Refusal::Refused(refused)) => {
+                    refuse(sender, refused, &mut flood, on_event);
+                    continue;
                 }
+            };
+            // The checks that need no call come first: they cost nothing.
+            if let Err(refused) = verifier.check_payload(&payload, SystemTime::now()) {
+                refuse(sender, refused, &mut flood, on_event);
+                continue;
             }
+            let status = if verifying.is_some() {
+                Some(503)
+            } else if last_start.is_some_and(|at| at.elapsed() < VERIFY_EVERY) {
+                Some(429)
+            } else {
+                None
+            };
+            if let Some(status) = status {
+                sender.send(status, &[("Retry-After", "1")], "");
+                let event = NotifierEvent::Deferred { status };
+                flood.report(Kind::Rejected, event, on_event, NotifierEvent::Flood);
+                continue;
+            }
+            last_start = Some(Instant::now());
+            let call = Box::pin(async move { verifier.verify(&payload, SystemTime::now()).await });
+            verifying = Some(Verifying { call, sender });
         };
-        // Dropping the server closes every connection still being read.
+        // Dropping the server closes every connection still being read,
+        // and dropping a verification in flight ends its call.
         flood.finish(on_event, NotifierEvent::Flood);
         outcome
     }
 
-    /// The session a request hands over, or its answer's status and why.
-    fn take(
-        &self,
-        request: &Request,
-        client_id: &ClientId,
-    ) -> Result<Session, (u16, Kind, NotifierEvent)> {
+    /// The payload a request carries, or why it is none.
+    fn payload(&self, request: &Request) -> Result<NotifierPayload, Refusal> {
         let ignored = |status| {
             let event = NotifierEvent::Ignored(StrayRequest {
                 method: request.method.clone(),
                 path: request.path().to_string(),
             });
-            (status, Kind::Ignored, event)
+            Refusal::Stray(status, event)
         };
         if request.target != self.target {
             return Err(ignored(404));
@@ -270,10 +349,64 @@ impl NotifierServer {
         if request.method != "POST" {
             return Err(ignored(405));
         }
-        NotifierPayload::parse(&request.body)
-            .and_then(|payload| payload.into_session(client_id))
-            .map_err(|e| (400, Kind::Rejected, NotifierEvent::Rejected(e)))
+        NotifierPayload::parse(&request.body).map_err(Refusal::Refused)
     }
+}
+
+/// At most one verification call starts in this time.
+const VERIFY_EVERY: Duration = Duration::from_secs(1);
+
+/// A verification call in flight, and the sender waiting for its answer.
+struct Verifying<'v> {
+    call: Pin<Box<dyn Future<Output = Result<Session, PayloadRefused>> + Send + 'v>>,
+    sender: Responder,
+}
+
+/// What the receiver woke for.
+enum Next {
+    Verified(Box<Result<Session, PayloadRefused>>, Responder),
+    Incoming(Option<Incoming>),
+}
+
+/// Why a request carries no payload to verify.
+enum Refusal {
+    /// Another path or method: its status, and the event.
+    Stray(u16, NotifierEvent),
+    /// Not a payload.
+    Refused(PayloadRefused),
+}
+
+/// The verification in `slot`, once it ends (taking it out); never, with none.
+async fn verified(
+    slot: &mut Option<Verifying<'_>>,
+) -> (Result<Session, PayloadRefused>, Responder) {
+    let Some(verifying) = slot.as_mut() else {
+        return std::future::pending().await;
+    };
+    let result = verifying.call.as_mut().await;
+    match slot.take() {
+        Some(verifying) => (result, verifying.sender),
+        None => std::future::pending().await,
+    }
+}
+
+/// Answers a refused payload (with nothing that tells a forger why), and
+/// reports the refusal.
+fn refuse(
+    sender: Responder,
+    refused: PayloadRefused,
+    flood: &mut Flood,
+    on_event: &mut impl FnMut(NotifierEvent),
+) {
+    // A check that could not be made is worth a retry; a refusal is not.
+    let status = match &refused {
+        PayloadRefused::TimedOut(_) => 503,
+        PayloadRefused::Unverified(e) if !matches!(**e, Error::Api(_)) => 503,
+        _ => 400,
+    };
+    answer(sender, status, r#"{"status":"error"}"#).send();
+    let event = NotifierEvent::Rejected(refused);
+    flood.report(Kind::Rejected, event, on_event, NotifierEvent::Flood);
 }
 
 /// An answer to the sender of a request, ready to send.

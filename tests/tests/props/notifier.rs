@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use upstox_login_sdk::{ClientId, NotifierError, NotifierPayload};
+use upstox_login_sdk::{ClientId, NotifierPayload, PayloadRefused};
 
 use super::envelope::text_of;
 use super::*;
@@ -28,7 +28,7 @@ proptest! {
                     "{}", shown
                 );
             }
-            Err(NotifierError::Malformed(m)) => {
+            Err(PayloadRefused::Malformed(m)) => {
                 let (kind, place) = m.split_once(" at line ").expect("kind at line N column M");
                 prop_assert!(
                     ["not JSON", "wrong shape", "truncated", "I/O error"].contains(&kind),
@@ -77,7 +77,7 @@ proptest! {
             }
             Err(e) => {
                 prop_assert_ne!(&client_id, CLIENT_ID);
-                prop_assert_eq!(e, NotifierError::ClientIdMismatch);
+                prop_assert!(matches!(e, PayloadRefused::ClientIdMismatch), "{:?}", e);
             }
         }
     }

@@ -25,7 +25,8 @@ use upstox_login_sdk::expiry::format_ist;
 use upstox_login_sdk::terminal::escape;
 use upstox_login_sdk::webhook::NotifierServer;
 use upstox_login_sdk::{
-    App, ClientId, ClientSecret, IndieTokenOptions, LoginClient, RedirectUri, Session,
+    App, ClientId, ClientSecret, IndieTokenOptions, LoginClient, NotifierVerifier, RedirectUri,
+    Session,
 };
 
 struct Options {
@@ -144,10 +145,10 @@ pub(crate) async fn request_and_wait(
         "Waiting up to {} s for it at {listening} ...",
         options.timeout.as_secs()
     );
+    // Only a payload whose token Upstox vouches for is taken.
+    let verifier = NotifierVerifier::new(client.clone(), app.client_id().clone());
     server
-        .wait_for_session_with(app.client_id(), options.timeout, |event| {
-            println!("  {event}")
-        })
+        .wait_for_session_with(&verifier, options.timeout, |event| println!("  {event}"))
         .await
         .map_err(|e| e.to_string())
 }

@@ -154,6 +154,25 @@ impl SessionFile {
     /// or not kept safely, is an error that says why (never quoting its
     /// contents, which hold tokens).
     pub fn load(&self) -> Result<Option<Session>, StoreError> {
+        let Some(session) = self.read()? else {
+            return Ok(None);
+        };
+        session
+            .check_plausible(SystemTime::now())
+            .map_err(|why| self.error(StoreErrorKind::Implausible(why.into()), None))?;
+        Ok(Some(session))
+    }
+
+    /// The user id of the saved session, even one that expired or is not
+    /// plausible any more: the account a new session is expected to belong
+    /// to. `None` without a file, or with a session that names none; a file
+    /// not kept safely is an error, as for [`load`](Self::load).
+    pub fn load_user_id(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.read()?.and_then(|s| s.user_id().map(str::to_owned)))
+    }
+
+    /// The saved session, read and parsed, without the plausibility check.
+    fn read(&self) -> Result<Option<Session>, StoreError> {
         let (folder, name) = match self.open_folder() {
             Ok(found) => found,
             Err(e) if e.kind == StoreErrorKind::FolderMissing => return Ok(None),
@@ -201,9 +220,6 @@ impl SessionFile {
         }
         let session: Session = serde_json::from_value(stored.session)
             .map_err(|e| self.corrupt(format!("the session is {}", describe(&e))))?;
-        session
-            .check_plausible(SystemTime::now())
-            .map_err(|why| self.error(StoreErrorKind::Implausible(why.into()), None))?;
         Ok(Some(session))
     }
 
