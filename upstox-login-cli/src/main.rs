@@ -20,6 +20,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    log_to_stderr();
     let cli = cli::Cli::parse();
     let result = match &cli.command {
         cli::Command::Login(args) => login::run(&cli.common, args),
@@ -34,5 +35,24 @@ fn main() -> ExitCode {
             eprintln!("upstox-login: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `RUST_LOG` (e.g. `RUST_LOG=upstox_login_sdk=debug`) turns on the SDK's
+/// log lines, on stderr; without it nothing is logged, so `token`'s stdout
+/// stays the token alone (log lines never go to stdout).
+fn log_to_stderr() {
+    if std::env::var_os("RUST_LOG").is_none() {
+        return;
+    }
+    match tracing_subscriber::EnvFilter::try_from_default_env() {
+        Ok(filter) => {
+            // Fails only when a subscriber is already set: keep that one.
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .try_init();
+        }
+        Err(e) => eprintln!("upstox-login: RUST_LOG ignored: {e}"),
     }
 }

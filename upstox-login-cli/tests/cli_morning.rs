@@ -7,6 +7,7 @@ mod common;
 use std::io::Write;
 
 use common::*;
+use upstox_login_sdk::simulator::Endpoint;
 
 #[tokio::test]
 async fn a_simulated_login_then_reuse_then_status_and_token() {
@@ -122,6 +123,9 @@ async fn two_programs_at_once_log_in_once() {
         "{:?}",
         upstox.sim.problems()
     );
+    // Counted on the wire: one login, one code exchange.
+    assert_eq!(upstox.sim.calls(Endpoint::Authorize), 1);
+    assert_eq!(upstox.sim.calls(Endpoint::Token), 1);
     assert!(home.session("default").exists());
 }
 

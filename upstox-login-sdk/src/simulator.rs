@@ -456,6 +456,14 @@ impl Simulator {
         self.service().problems.clone()
     }
 
+    /// How many requests reached `endpoint` so far (a path it serves,
+    /// whether answered or refused; [`log_in`](Self::log_in) counts as a
+    /// visit to [`Endpoint::Authorize`]): to see that a code was exchanged
+    /// once, or that nothing was sent at all.
+    pub fn calls(&self, endpoint: Endpoint) -> usize {
+        self.service().calls.get(&endpoint).copied().unwrap_or(0)
+    }
+
     fn service(&self) -> MutexGuard<'_, Service> {
         self.service.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -84,6 +84,7 @@ fn parse_args() -> Result<Options, String> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    log_to_stderr();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -251,4 +252,22 @@ fn open_browser(url: &str) -> bool {
             .spawn()
             .is_ok()
     })
+}
+
+/// `RUST_LOG` (e.g. `RUST_LOG=upstox_login_sdk=debug`) turns on the SDK's
+/// log lines, on stderr; without it nothing is logged.
+fn log_to_stderr() {
+    if std::env::var_os("RUST_LOG").is_none() {
+        return;
+    }
+    match tracing_subscriber::EnvFilter::try_from_default_env() {
+        Ok(filter) => {
+            // Fails only when a subscriber is already set: keep that one.
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .try_init();
+        }
+        Err(e) => eprintln!("error: RUST_LOG ignored: {e}"),
+    }
 }

@@ -52,6 +52,9 @@ pub(super) struct Service {
     pub(super) now: Option<SystemTime>,
     /// For values when the random source fails: unique, if guessable.
     pub(super) counter: u64,
+    /// Requests routed to each endpoint (the logins of `log_in` as
+    /// `Authorize`), refused ones included.
+    pub(super) calls: HashMap<Endpoint, usize>,
 }
 
 /// An HTTP answer.
@@ -82,6 +85,7 @@ impl Service {
             approval: Some(Duration::ZERO),
             now: None,
             counter: 0,
+            calls: HashMap::new(),
         }
     }
 
@@ -94,6 +98,7 @@ impl Service {
     pub(super) fn handle(&mut self, request: &Request) -> (Answer, Option<Delivery>) {
         let what = format!("{} {}", request.method, request.path());
         let outcome = route(request).and_then(|endpoint| {
+            *self.calls.entry(endpoint).or_default() += 1;
             // Upstox spends a code on any exchange that presents it,
             // whatever else is wrong with the request.
             let fresh = match endpoint {
@@ -133,6 +138,7 @@ impl Service {
     /// The browser's visit to the login dialog, as [`super::Simulator::log_in`]
     /// makes it: where the browser is sent, or the problem.
     pub(super) fn log_in(&mut self, query: &str) -> Result<url::Url, Problem> {
+        *self.calls.entry(Endpoint::Authorize).or_default() += 1;
         let refusal = match self.authorize(query) {
             Ok((redirect, state)) => match self.take_scripted(Endpoint::Authorize) {
                 None => return Ok(self.redirect_with_code(redirect, state)),
