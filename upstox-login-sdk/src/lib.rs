@@ -152,7 +152,13 @@ pub mod generated {
 
 /// The README's examples, compiled and run as doctests (they show the
 /// morning, the token source and the simulator: `--features simulator`).
-#[cfg(all(doctest, feature = "loopback", feature = "webhook", feature = "simulator", unix))]
+#[cfg(all(
+    doctest,
+    feature = "loopback",
+    feature = "webhook",
+    feature = "simulator",
+    unix
+))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
