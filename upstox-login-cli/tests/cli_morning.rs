@@ -7,6 +7,7 @@ mod common;
 use std::io::Write;
 
 use common::*;
+use tokio::io::AsyncWriteExt;
 use upstox_login_sdk::simulator::Endpoint;
 
 #[tokio::test]
@@ -127,6 +128,51 @@ async fn two_programs_at_once_log_in_once() {
     assert_eq!(upstox.sim.calls(Endpoint::Authorize), 1);
     assert_eq!(upstox.sim.calls(Endpoint::Token), 1);
     assert!(home.session("default").exists());
+}
+
+/// Two pasting programs (no callback port to collide on): the test logs in
+/// and pastes for whichever asks, so without the lock both would log in;
+/// counted on the wire, one authorization and one exchange.
+#[tokio::test]
+async fn two_pasting_programs_at_once_exchange_one_code() {
+    let home = Home::new("two-paste");
+    let upstox = Upstox::start().await;
+    let login = || {
+        let mut command = home.command(&["login", "--paste"]);
+        upstox.credentials(&mut command);
+        command.stdin(std::process::Stdio::piped());
+        command
+    };
+    let mut first = Running::spawn(login());
+    let url = first.authorization_url(upstox.sim.base_url()).await;
+    let mut second = Running::spawn(login());
+    let base_url = upstox.sim.base_url();
+    let said = second
+        .until(|l| l.contains("Another program") || l.starts_with(base_url))
+        .await;
+    let mut asking = vec![(&mut first, url)];
+    if said.starts_with(base_url) {
+        let url = url::Url::parse(&said).expect("a URL");
+        asking.push((&mut second, url));
+    }
+    for (running, url) in asking {
+        let landed = upstox
+            .sim
+            .log_in(&url)
+            .expect("the login page takes the URL");
+        let mut stdin = running.child.stdin.take().expect("stdin");
+        stdin
+            .write_all(format!("{landed}\n").as_bytes())
+            .await
+            .expect("pasted");
+    }
+    let (ok, stderr, _) = first.finish().await;
+    assert!(ok, "{stderr}");
+    let (ok, stderr, _) = second.finish().await;
+    assert!(ok, "{stderr}");
+    assert_eq!(upstox.sim.calls(Endpoint::Authorize), 1, "{stderr}");
+    assert_eq!(upstox.sim.calls(Endpoint::Token), 1, "{stderr}");
+    assert!(stderr.contains("Another program logged in"), "{stderr}");
 }
 
 #[tokio::test]

@@ -105,6 +105,22 @@ fn the_encodings_are_right() {
     }
 }
 
+/// The strings held under a key that names a token, at any depth.
+fn tokens_in(value: &serde_json::Value, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                match value.as_str() {
+                    Some(token) if key.contains("token") => found.push(token.to_string()),
+                    _ => tokens_in(value, found),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| tokens_in(v, found)),
+        _ => {}
+    }
+}
+
 #[tokio::test]
 async fn a_traced_login_spells_no_secret() {
     let home = Home::new("trace-login");
@@ -147,7 +163,15 @@ async fn a_traced_login_spells_no_secret() {
         "no log line at RUST_LOG=trace:\n{stderr}"
     );
     // ... and spell none of the secrets.
-    let secrets = [CLIENT_SECRET, code.as_str(), access_token];
+    // The extended token too: every token the session file holds.
+    let saved = std::fs::read_to_string(home.session("default")).expect("the session file");
+    let saved: serde_json::Value = serde_json::from_str(&saved).expect("JSON");
+    let mut tokens = Vec::new();
+    tokens_in(&saved, &mut tokens);
+    assert!(tokens.iter().any(|t| t == access_token), "{tokens:?}");
+    assert!(tokens.len() >= 2, "an extended token as well: {tokens:?}");
+    let mut secrets = vec![CLIENT_SECRET, code.as_str()];
+    secrets.extend(tokens.iter().map(String::as_str));
     assert_unspelled("login's stderr", &stderr, &secrets);
     assert_unspelled("token's stderr", &token_stderr, &secrets);
 }
