@@ -40,17 +40,27 @@ fn main() -> ExitCode {
 
 /// `RUST_LOG` (e.g. `RUST_LOG=upstox_login_sdk=debug`) turns on the SDK's
 /// log lines, on stderr; without it nothing is logged, so `token`'s stdout
-/// stays the token alone (log lines never go to stdout).
+/// stays the token alone (log lines never go to stdout). Directives are
+/// `target=level` or a bare `level`, comma-separated.
 fn log_to_stderr() {
-    if std::env::var_os("RUST_LOG").is_none() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let Some(directives) = std::env::var_os("RUST_LOG") else {
         return;
-    }
-    match tracing_subscriber::EnvFilter::try_from_default_env() {
+    };
+    match directives
+        .to_string_lossy()
+        .parse::<tracing_subscriber::filter::Targets>()
+    {
         Ok(filter) => {
             // Fails only when a subscriber is already set: keep that one.
+            // Every level to the writer: `filter` alone decides.
             let _ = tracing_subscriber::fmt()
-                .with_env_filter(filter)
+                .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
                 .with_writer(std::io::stderr)
+                .finish()
+                .with(filter)
                 .try_init();
         }
         Err(e) => eprintln!("upstox-login: RUST_LOG ignored: {e}"),

@@ -82,13 +82,18 @@ pub fn play_browser(simulator: &Simulator, url: &url::Url) {
         Err(problem) => return eprintln!("SIMULATED: the login page refused: {problem}"),
     };
     eprintln!("SIMULATED: the browser logs in and is sent back to the callback");
+    // The SDK's HTTP settings: its TLS setup (a plain reqwest client has no
+    // TLS provider in this build) and no proxy for loopback.
+    let browser = upstox_login_sdk::LoginClient::builder()
+        .base_url(simulator.base_url())
+        .http_client_builder()
+        .ok()
+        .and_then(|b| b.build().ok());
+    let Some(browser) = browser else {
+        return eprintln!("SIMULATED: the browser could not start");
+    };
     tokio::spawn(async move {
-        let browser = upstox_login_sdk::reqwest::Client::builder()
-            .no_proxy()
-            .build();
-        if let Ok(browser) = browser {
-            let _ = browser.get(callback.as_str()).send().await;
-        }
+        let _ = browser.get(callback.as_str()).send().await;
     });
 }
 

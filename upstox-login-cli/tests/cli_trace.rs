@@ -293,3 +293,42 @@ async fn a_traced_refusal_echoing_the_secrets_spells_none() {
     assert_unspelled("stderr", &stderr, &secrets);
     assert_unspelled("stdout", &stdout, &secrets);
 }
+
+/// `RUST_LOG` chooses by target and level: the SDK's debug lines and no
+/// others; `off`, none; a directive that does not parse is said to be
+/// ignored, and the command still runs.
+#[tokio::test]
+async fn rust_log_selects_by_target_and_level() {
+    let home = Home::new("trace-targets");
+    let login = |rust_log: &str| {
+        let mut command = home.command(&["login", "--no-browser", "--timeout", "30"]);
+        command.env("RUST_LOG", rust_log);
+        run(command)
+    };
+    let (ok, _, stderr) = login("upstox_login_sdk=debug").await;
+    assert!(ok, "{stderr}");
+    let logged: Vec<&str> = stderr
+        .lines()
+        .filter(|l| {
+            [" TRACE ", " DEBUG ", " INFO ", " WARN ", " ERROR "]
+                .iter()
+                .any(|k| l.contains(k))
+        })
+        .collect();
+    assert!(!logged.is_empty(), "no log line:\n{stderr}");
+    for line in &logged {
+        assert!(line.contains(" DEBUG upstox_login_sdk"), "{line}");
+    }
+
+    let _ = std::fs::remove_dir_all(home.dir.join("upstox-login"));
+    let (ok, _, stderr) = login("off").await;
+    assert!(ok, "{stderr}");
+    assert!(
+        !stderr.contains(" DEBUG ") && !stderr.contains(" TRACE "),
+        "{stderr}"
+    );
+
+    let (ok, _, stderr) = login("upstox_login_sdk=loud").await;
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("RUST_LOG ignored"), "{stderr}");
+}

@@ -85,7 +85,7 @@ async fn request_refuses_forged_payloads_and_takes_the_real_one() {
         payload(CLIENT_ID, "OTHER1", stranger.secret(), now),
         replay,
     ];
-    let http = upstox_login_sdk::reqwest::Client::new();
+    let http = http_client().build().unwrap();
     let mut answers = String::new();
     for body in &forged {
         let answer = http.post(&url).body(body.to_string()).send().await.unwrap();
@@ -234,7 +234,9 @@ async fn request_serves_https_with_the_given_certificate() {
 
     let token = upstox.sim.issue_token_for(USER_ID);
     let body = payload(CLIENT_ID, USER_ID, token.secret(), SystemTime::now()).to_string();
-    let plain = upstox_login_sdk::reqwest::Client::new()
+    let plain = http_client()
+        .build()
+        .unwrap()
         .post(format!("http://127.0.0.1:{port}{PATH}"))
         .timeout(Duration::from_secs(5))
         .body(body.clone())
@@ -244,7 +246,7 @@ async fn request_serves_https_with_the_given_certificate() {
         !matches!(&plain, Ok(a) if a.status().is_success()),
         "{plain:?}"
     );
-    let https = upstox_login_sdk::reqwest::Client::builder()
+    let https = http_client()
         .add_root_certificate(
             upstox_login_sdk::reqwest::Certificate::from_pem(certified.cert.pem().as_bytes())
                 .unwrap(),

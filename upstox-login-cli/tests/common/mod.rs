@@ -132,16 +132,22 @@ impl Upstox {
     /// command's callback listener.
     pub async fn browse(&self, url: &url::Url) {
         let callback = self.sim.log_in(url).expect("the login page takes the URL");
-        let browser = upstox_login_sdk::reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("a browser");
+        let browser = http_client().no_proxy().build().expect("a browser");
         browser
             .get(callback.as_str())
             .send()
             .await
             .expect("the callback is answered");
     }
+}
+
+/// A plain reqwest client for the test's own requests. The command's SDK
+/// brings reqwest without a TLS provider of its own (it configures ring per
+/// client, as `cargo install` builds it), so the process's default
+/// provider is set to ring first.
+pub fn http_client() -> upstox_login_sdk::reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    upstox_login_sdk::reqwest::Client::builder()
 }
 
 /// A running command whose stderr is read line by line.
