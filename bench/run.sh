@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `cargo xtask bench [--smoke]` runs this: it installs what is missing (see
-# bench/README.md), builds the harness in release and runs it.
+# bench/README.md), builds the harness and the command and runs it.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,14 +39,16 @@ if [[ "$(cat bench/node/node_modules/.pins 2>/dev/null)" != "$want" ]]; then
 fi
 
 # Two builds, so that the harness's SDK keeps its default features (one
-# build would unify them with the command's).
-log "cargo build --release -p upstox-login-bench; -p upstox-login-cli"
-cargo build --release -p upstox-login-bench
+# build would unify them with the command's). The harness at opt-level 3, as
+# users' release builds are; the command as `cargo install` builds it.
+log "cargo build --profile bench-harness -p upstox-login-bench; --release -p upstox-login-cli"
+cargo build --profile bench-harness -p upstox-login-bench
 cargo build --release -p upstox-login-cli
-# The harness runs both from target/release.
-BUILT="${CARGO_TARGET_DIR:-target}/release"
-if [[ "$(realpath -m "$BUILT")" != "$(realpath -m target/release)" ]]; then
-    mkdir -p target/release
-    cp -f "$BUILT/upstox-login-bench" "$BUILT/upstox-login" target/release/
+# The harness runs both from under ./target.
+BUILT="${CARGO_TARGET_DIR:-target}"
+if [[ "$(realpath -m "$BUILT")" != "$(realpath -m target)" ]]; then
+    mkdir -p target/release target/bench-harness
+    cp -f "$BUILT/bench-harness/upstox-login-bench" target/bench-harness/
+    cp -f "$BUILT/release/upstox-login" target/release/
 fi
-exec target/release/upstox-login-bench run "$ROOT" "$@"
+exec target/bench-harness/upstox-login-bench run "$ROOT" "$@"

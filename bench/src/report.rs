@@ -81,8 +81,8 @@ pub fn render(
     let _ = match &builds[1] {
         Ok(c) => writeln!(
             out,
-            "- Cold `cargo install --path upstox-login-cli --locked --offline` (release, its own \
-             target directory, sources already downloaded): **{:.0} s**, {} crates compiled.",
+            "- Cold `cargo install --path upstox-login-cli --locked --offline` (the \
+             workspace's release profile, opt-level 1; TLS by ring; its own target directory, sources already downloaded): **{:.0} s**, {} crates compiled.",
             c.seconds, c.crates
         ),
         Err(e) => writeln!(out, "- Cold `cargo install` of upstox-login: {e}."),
@@ -105,7 +105,7 @@ pub fn render(
 }
 
 const COMMANDS_HOW_TO_READ: &str = "Each command reads the same session file (of a simulated \
-account, written by `upstox-login login`; release build) and is spawned anew each time, the three \
+account, written by `upstox-login login`; release build, as `cargo install` makes it) and is spawned anew each time, the three \
 taking turns; wall time from spawn to exit. Shown: the median over the rounds of each round's \
 median, and the per-round ratio to `cat` (median, Q1–Q3).";
 
@@ -245,7 +245,10 @@ fn versions(runs: &[Runs]) -> String {
         git.push_str(" + uncommitted changes");
     }
     let mut parts = vec![
-        format!("{} (git {git}, release build)", locked("upstox-login-sdk")),
+        format!(
+            "{} (git {git}, release build at opt-level 3)",
+            locked("upstox-login-sdk")
+        ),
         locked("reqwest"),
         locked("hyper"),
         locked("tokio"),

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 /// This harness, as `bench/run.sh` builds it; every path is relative to the
 /// workspace root, where the harness runs.
-const BENCH: &str = "target/release/upstox-login-bench";
+const BENCH: &str = "target/bench-harness/upstox-login-bench";
 
 /// The clients in report order: name, runtime, and the command that starts
 /// one run (followed by N WARMUP BASE_URL); last, the SDK and raw reqwest
