@@ -41,10 +41,10 @@ async fn values_never_seen_before_are_kept() {
     body["products"] = json!(["MTF", "FUTURE_PRODUCT"]);
     body["user_type"] = json!("corporate");
     let session = exchange(200, body).await.expect("decodes");
-    assert_eq!(session.exchanges(), ["NSE", "NEWEX"]);
-    assert_eq!(session.order_types(), ["MARKET", "ICEBERG"]);
-    assert_eq!(session.products(), ["MTF", "FUTURE_PRODUCT"]);
-    assert_eq!(session.user_type(), Some("corporate"));
+    assert_eq!(session.account().exchanges(), ["NSE", "NEWEX"]);
+    assert_eq!(session.account().order_types(), ["MARKET", "ICEBERG"]);
+    assert_eq!(session.account().products(), ["MTF", "FUTURE_PRODUCT"]);
+    assert_eq!(session.account().user_type(), Some("corporate"));
 }
 
 #[tokio::test]
@@ -53,7 +53,7 @@ async fn missing_fields_decode_as_absent() {
         .await
         .expect("decodes");
     assert_eq!(Some(session.access_token().secret()), Some(ACCESS_TOKEN));
-    assert!(session.exchanges().is_empty());
+    assert!(session.account().exchanges().is_empty());
     assert_eq!(session.user_id(), None);
     assert_eq!(session.extended_token(), None);
 }
@@ -176,10 +176,10 @@ async fn null_lists_decode_as_empty() {
         .await
         .expect("a null list must not waste the code");
     assert!(
-        session.exchanges().is_empty()
-            && session.products().is_empty()
-            && session.order_types().is_empty()
+        session.account().exchanges().is_empty()
+            && session.account().products().is_empty()
+            && session.account().order_types().is_empty()
     );
-    assert_eq!(session.user_name(), None);
+    assert_eq!(session.account().user_name(), None);
     assert_eq!(Some(session.access_token().secret()), Some(ACCESS_TOKEN));
 }

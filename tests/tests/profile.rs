@@ -41,15 +41,19 @@ async fn profile_sends_a_get_with_the_bearer_token_and_decodes_the_account() {
         .expect("the profile");
     mock.assert_async().await;
     assert_eq!(profile.user_id(), Some("AB1234"));
-    assert_eq!(profile.user_name(), Some("A Trader"));
-    assert_eq!(profile.email(), Some("trader@example.com"));
-    assert_eq!(profile.broker(), Some("UPSTOX"));
-    assert_eq!(profile.user_type(), Some("individual"));
-    assert_eq!(profile.exchanges(), ["NSE", "NFO", "NEWX"]);
-    assert_eq!(profile.products(), ["D", "I"]);
-    assert_eq!(profile.order_types(), ["MARKET", "LIMIT"]);
+    assert_eq!(profile.account().user_name(), Some("A Trader"));
+    assert_eq!(profile.account().email(), Some("trader@example.com"));
+    assert_eq!(profile.account().broker(), Some("UPSTOX"));
+    assert_eq!(profile.account().user_type(), Some("individual"));
+    assert_eq!(profile.account().exchanges(), ["NSE", "NFO", "NEWX"]);
+    assert_eq!(profile.account().products(), ["D", "I"]);
+    assert_eq!(profile.account().order_types(), ["MARKET", "LIMIT"]);
     assert_eq!(
-        (profile.poa(), profile.ddpi(), profile.is_active()),
+        (
+            profile.account().poa(),
+            profile.account().ddpi(),
+            profile.account().is_active()
+        ),
         (Some(false), Some(true), Some(true))
     );
     assert_eq!(profile.extra()["brand_new"], json!({"nested": 1}));

@@ -37,9 +37,9 @@ async fn a_token_it_issued_is_live_until_its_logout() {
     let session = session(&sim, &client).await;
     let profile = client.profile(session.access_token()).await.expect("live");
     assert_eq!(profile.user_id(), Some(USER_ID));
-    assert_eq!(profile.user_name(), session.user_name());
-    assert_eq!(profile.email(), session.email());
-    assert_eq!(profile.broker(), Some("UPSTOX"));
+    assert_eq!(profile.account().user_name(), session.account().user_name());
+    assert_eq!(profile.account().email(), session.account().email());
+    assert_eq!(profile.account().broker(), Some("UPSTOX"));
     assert!(sim.problems().is_empty(), "{:?}", sim.problems());
 
     client.logout(session.access_token()).await.unwrap();
@@ -66,7 +66,7 @@ async fn it_issues_real_tokens_of_a_second_account() {
     let other = sim.issue_token_for("OTHER1");
     let profile = client.profile(&other).await.expect("a live token");
     assert_eq!(profile.user_id(), Some("OTHER1"));
-    assert_ne!(profile.email(), Some("simulated@example.com"));
+    assert_ne!(profile.account().email(), Some("simulated@example.com"));
     let mine = session(&sim, &client).await;
     assert_ne!(mine.access_token(), &other);
     client.logout(&other).await.expect("its logout works");

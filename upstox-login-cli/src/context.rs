@@ -90,7 +90,7 @@ impl Context {
     /// "user AB1234 (Name)".
     pub fn whose(session: &Session) -> String {
         let mut who = format!("user {}", escape(session.user_id().unwrap_or("?")));
-        if let Some(name) = session.user_name() {
+        if let Some(name) = session.account().user_name() {
             who.push_str(&format!(" ({})", escape(name)));
         }
         who

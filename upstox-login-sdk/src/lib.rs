@@ -82,6 +82,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+mod account;
 mod answer;
 #[cfg(feature = "blocking")]
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
@@ -162,6 +163,7 @@ pub mod generated {
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+pub use account::Account;
 pub use call::{CallContext, DEFAULT_MAX_BODY_BYTES};
 pub use client::LoginClient;
 pub use config::{

@@ -9,7 +9,7 @@ use crate::answer::answer;
 use crate::generated::types;
 use crate::operation::Operation;
 use crate::redact::Redactor;
-use crate::{AccessToken, Error, LoginClient};
+use crate::{AccessToken, Account, Error, LoginClient};
 
 /// The account an access token belongs to, as `GET /v2/user/profile`
 /// answered it.
@@ -20,17 +20,7 @@ use crate::{AccessToken, Error, LoginClient};
 /// answer can echo anything.
 #[derive(Clone, Default, PartialEq)]
 pub struct Profile {
-    user_id: Option<String>,
-    user_name: Option<String>,
-    email: Option<String>,
-    broker: Option<String>,
-    user_type: Option<String>,
-    exchanges: Vec<String>,
-    products: Vec<String>,
-    order_types: Vec<String>,
-    poa: Option<bool>,
-    ddpi: Option<bool>,
-    is_active: Option<bool>,
+    account: Account,
     extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -40,75 +30,32 @@ impl Profile {
             return Profile::default();
         };
         Profile {
-            user_id: d.user_id,
-            user_name: d.user_name,
-            email: d.email,
-            broker: d.broker,
-            user_type: d.user_type,
-            exchanges: d.exchanges.unwrap_or_default(),
-            products: d.products.unwrap_or_default(),
-            order_types: d.order_types.unwrap_or_default(),
-            poa: d.poa,
-            ddpi: d.ddpi,
-            is_active: d.is_active,
+            account: Account {
+                user_id: d.user_id,
+                user_name: d.user_name,
+                email: d.email,
+                broker: d.broker,
+                user_type: d.user_type,
+                exchanges: d.exchanges.unwrap_or_default(),
+                products: d.products.unwrap_or_default(),
+                order_types: d.order_types.unwrap_or_default(),
+                poa: d.poa,
+                ddpi: d.ddpi,
+                is_active: d.is_active,
+            },
             extra: d.extra,
         }
     }
 
-    /// The account's user id (its UCC): compare it with the account a token
-    /// is expected to belong to.
+    /// Whose the token is: the account fields of the answer.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// The account's user id (its UCC):
+    /// [`account`](Self::account)`().user_id()`.
     pub fn user_id(&self) -> Option<&str> {
-        self.user_id.as_deref()
-    }
-
-    /// The account holder's name.
-    pub fn user_name(&self) -> Option<&str> {
-        self.user_name.as_deref()
-    }
-
-    /// The account holder's e-mail address.
-    pub fn email(&self) -> Option<&str> {
-        self.email.as_deref()
-    }
-
-    /// The broker (`UPSTOX`).
-    pub fn broker(&self) -> Option<&str> {
-        self.broker.as_deref()
-    }
-
-    /// The account type (`individual`).
-    pub fn user_type(&self) -> Option<&str> {
-        self.user_type.as_deref()
-    }
-
-    /// The exchanges enabled for the account, as sent.
-    pub fn exchanges(&self) -> &[String] {
-        &self.exchanges
-    }
-
-    /// The products enabled for the account, as sent.
-    pub fn products(&self) -> &[String] {
-        &self.products
-    }
-
-    /// The order types enabled for the account, as sent.
-    pub fn order_types(&self) -> &[String] {
-        &self.order_types
-    }
-
-    /// Whether a power of attorney is on file.
-    pub fn poa(&self) -> Option<bool> {
-        self.poa
-    }
-
-    /// Whether a DDPI is on file (newer answers only).
-    pub fn ddpi(&self) -> Option<bool> {
-        self.ddpi
-    }
-
-    /// Whether the account is active.
-    pub fn is_active(&self) -> Option<bool> {
-        self.is_active
+        self.account.user_id()
     }
 
     /// The answer's fields this crate does not name, as sent. They may hold
@@ -122,17 +69,7 @@ impl Profile {
 impl fmt::Debug for Profile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Profile")
-            .field("user_id", &self.user_id)
-            .field("user_name", &self.user_name)
-            .field("email", &self.email)
-            .field("broker", &self.broker)
-            .field("user_type", &self.user_type)
-            .field("exchanges", &self.exchanges)
-            .field("products", &self.products)
-            .field("order_types", &self.order_types)
-            .field("poa", &self.poa)
-            .field("ddpi", &self.ddpi)
-            .field("is_active", &self.is_active)
+            .field("account", &self.account)
             .field("extra", &self.extra.keys().collect::<Vec<_>>())
             .finish()
     }

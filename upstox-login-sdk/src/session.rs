@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::generated::types;
-use crate::{AccessToken, ExtendedToken, RefreshToken};
+use crate::{AccessToken, Account, ExtendedToken, RefreshToken};
 
 /// A logged-in session: the token answer's fields, and when it was received.
 ///
@@ -26,28 +26,9 @@ pub struct Session {
     expires_in: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     refresh_token_expires_in: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    user_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    user_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    broker: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    user_type: Option<String>,
-    #[serde(default)]
-    exchanges: Vec<String>,
-    #[serde(default)]
-    products: Vec<String>,
-    #[serde(default)]
-    order_types: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    poa: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    ddpi: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    is_active: Option<bool>,
+    /// Whose it is, at the top level of the saved JSON as in the answer.
+    #[serde(flatten)]
+    account: Account,
     /// Fields of the answer this crate does not name, as sent.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     extra: serde_json::Map<String, serde_json::Value>,
@@ -68,17 +49,7 @@ impl std::fmt::Debug for Session {
             .field("extended_token", &self.extended_token)
             .field("refresh_token", &self.refresh_token)
             .field("token_type", &self.token_type)
-            .field("user_id", &self.user_id)
-            .field("user_name", &self.user_name)
-            .field("email", &self.email)
-            .field("broker", &self.broker)
-            .field("user_type", &self.user_type)
-            .field("exchanges", &self.exchanges)
-            .field("products", &self.products)
-            .field("order_types", &self.order_types)
-            .field("poa", &self.poa)
-            .field("ddpi", &self.ddpi)
-            .field("is_active", &self.is_active)
+            .field("account", &self.account)
             .field("extra_fields", &self.extra.keys().collect::<Vec<_>>())
             .field("issued_at", &self.issued_at)
             .field("expires_at", &self.expires_at)
@@ -107,17 +78,19 @@ impl Session {
             token_type: r.token_type,
             expires_in: r.expires_in,
             refresh_token_expires_in: r.refresh_token_expires_in,
-            user_id: r.user_id,
-            user_name: r.user_name,
-            email: r.email,
-            broker: r.broker,
-            user_type: r.user_type,
-            exchanges: r.exchanges.unwrap_or_default(),
-            products: r.products.unwrap_or_default(),
-            order_types: r.order_types.unwrap_or_default(),
-            poa: r.poa,
-            ddpi: r.ddpi,
-            is_active: r.is_active,
+            account: Account {
+                user_id: r.user_id,
+                user_name: r.user_name,
+                email: r.email,
+                broker: r.broker,
+                user_type: r.user_type,
+                exchanges: r.exchanges.unwrap_or_default(),
+                products: r.products.unwrap_or_default(),
+                order_types: r.order_types.unwrap_or_default(),
+                poa: r.poa,
+                ddpi: r.ddpi,
+                is_active: r.is_active,
+            },
             extra: r.extra,
             issued_at,
             expires_at: crate::expiry::expires_at(issued_at),
@@ -141,17 +114,10 @@ impl Session {
             token_type,
             expires_in: None,
             refresh_token_expires_in: None,
-            user_id,
-            user_name: None,
-            email: None,
-            broker: None,
-            user_type: None,
-            exchanges: Vec::new(),
-            products: Vec::new(),
-            order_types: Vec::new(),
-            poa: None,
-            ddpi: None,
-            is_active: None,
+            account: Account {
+                user_id,
+                ..Account::default()
+            },
             extra: serde_json::Map::new(),
             issued_at: epoch_millis::truncate(issued_at),
             expires_at: epoch_millis::truncate(expires_at),
@@ -189,59 +155,15 @@ impl Session {
         self.refresh_token_expires_in
     }
 
-    /// The account holder's user id.
+    /// Whose the session is: the account fields of the token answer (for
+    /// a token from the indie-user notifier, only the user id).
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// The account's user id: [`account`](Self::account)`().user_id()`.
     pub fn user_id(&self) -> Option<&str> {
-        self.user_id.as_deref()
-    }
-
-    /// The account holder's name.
-    pub fn user_name(&self) -> Option<&str> {
-        self.user_name.as_deref()
-    }
-
-    /// The account holder's e-mail address.
-    pub fn email(&self) -> Option<&str> {
-        self.email.as_deref()
-    }
-
-    /// The broker (`UPSTOX`).
-    pub fn broker(&self) -> Option<&str> {
-        self.broker.as_deref()
-    }
-
-    /// The account type (`individual`).
-    pub fn user_type(&self) -> Option<&str> {
-        self.user_type.as_deref()
-    }
-
-    /// Exchanges enabled for the account (empty when not sent or `null`).
-    pub fn exchanges(&self) -> &[String] {
-        &self.exchanges
-    }
-
-    /// Products enabled for the account (empty when not sent or `null`).
-    pub fn products(&self) -> &[String] {
-        &self.products
-    }
-
-    /// Order types enabled for the account (empty when not sent or `null`).
-    pub fn order_types(&self) -> &[String] {
-        &self.order_types
-    }
-
-    /// Whether a power of attorney is on file, as sent.
-    pub fn poa(&self) -> Option<bool> {
-        self.poa
-    }
-
-    /// Whether a DDPI is on file, as sent.
-    pub fn ddpi(&self) -> Option<bool> {
-        self.ddpi
-    }
-
-    /// Whether the account is active, as sent.
-    pub fn is_active(&self) -> Option<bool> {
-        self.is_active
+        self.account.user_id()
     }
 
     /// Fields of the token answer that this crate does not name, as sent

@@ -55,9 +55,9 @@ fn well_typed_successes_with_unknown_fields_always_decode() {
             };
             prop_assert_eq!(Some(s.access_token().secret()), Some(access.as_str()));
             prop_assert_eq!(s.user_id(), user_id.as_deref());
-            prop_assert_eq!(s.exchanges(), &exchanges[..]);
-            prop_assert_eq!(s.order_types(), &order_types[..]);
-            prop_assert_eq!(s.poa(), poa);
+            prop_assert_eq!(s.account().exchanges(), &exchanges[..]);
+            prop_assert_eq!(s.account().order_types(), &order_types[..]);
+            prop_assert_eq!(s.account().poa(), poa);
             prop_assert_eq!(s.expires_in(), expires_in);
             Ok(())
         },

@@ -40,18 +40,25 @@ async fn token_exchange_sends_the_exact_form_and_decodes_the_session() {
         Some(EXTENDED_TOKEN)
     );
     assert_eq!(session.user_id(), Some("AB1234"));
-    assert_eq!(session.email(), Some("trader@example.com"));
+    assert_eq!(session.account().email(), Some("trader@example.com"));
     assert_eq!(
-        session.exchanges(),
+        session.account().exchanges(),
         ["NSE", "NFO", "BSE", "CDS", "BFO", "BCD"]
     );
-    assert_eq!(session.products(), ["D", "CO", "I"]);
-    assert_eq!(session.order_types(), ["MARKET", "LIMIT", "SL", "SL-M"]);
-    assert_eq!(session.broker(), Some("UPSTOX"));
-    assert_eq!(session.user_name(), Some("A Trader"));
-    assert_eq!(session.user_type(), Some("individual"));
+    assert_eq!(session.account().products(), ["D", "CO", "I"]);
     assert_eq!(
-        (session.poa(), session.ddpi(), session.is_active()),
+        session.account().order_types(),
+        ["MARKET", "LIMIT", "SL", "SL-M"]
+    );
+    assert_eq!(session.account().broker(), Some("UPSTOX"));
+    assert_eq!(session.account().user_name(), Some("A Trader"));
+    assert_eq!(session.account().user_type(), Some("individual"));
+    assert_eq!(
+        (
+            session.account().poa(),
+            session.account().ddpi(),
+            session.account().is_active()
+        ),
         (Some(false), Some(true), Some(true))
     );
     assert_eq!(session.expires_in(), Some(86400));

@@ -209,11 +209,11 @@ fn finish(session: &Session, file: Option<&SessionFile>) -> Result<(), String> {
     );
     println!(
         "  name:           {}",
-        escape(session.user_name().unwrap_or("?"))
+        escape(session.account().user_name().unwrap_or("?"))
     );
     println!(
         "  exchanges:      {}",
-        escape(&session.exchanges().join(", "))
+        escape(&session.account().exchanges().join(", "))
     );
     println!(
         "  access token:   {}",
