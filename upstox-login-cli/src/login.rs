@@ -55,7 +55,9 @@ async fn morning(context: &Context, args: &LoginArgs) -> Result<ExitCode, String
             eprintln!("Open this URL in your browser to log in:\n{url}");
             match &simulator {
                 Some(simulator) => simulated::play_browser(simulator, url),
-                None if !args.no_browser && !simulated::open_browser(url.as_str()) => {
+                None if !args.no_browser
+                    && !upstox_login_sdk::loopback::open_in_browser(url.as_str()) =>
+                {
                     eprintln!("(could not open a browser; open the URL above yourself)")
                 }
                 None => {}

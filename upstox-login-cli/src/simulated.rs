@@ -102,27 +102,6 @@ pub fn landing(simulator: &Simulator, url: &url::Url) -> Option<url::Url> {
     simulator.log_in(url).ok()
 }
 
-/// Opens `url` in the desktop's browser; false when none could be started.
-pub fn open_browser(url: &str) -> bool {
-    let candidates: &[(&str, &[&str])] = if cfg!(target_os = "macos") {
-        &[("open", &[])]
-    } else if cfg!(windows) {
-        // Not `cmd /C start`: cmd would split the URL at every `&`.
-        &[("rundll32", &["url.dll,FileProtocolHandler"])]
-    } else {
-        &[("xdg-open", &[])]
-    };
-    candidates.iter().any(|(program, args)| {
-        std::process::Command::new(program)
-            .args(*args)
-            .arg(url)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .is_ok()
-    })
-}
-
 /// A single-threaded runtime for the subcommands that talk to Upstox.
 pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_current_thread()

@@ -106,6 +106,8 @@ pub mod loopback;
 #[cfg(all(feature = "loopback", feature = "webhook", unix))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "loopback", feature = "webhook", unix))))]
 pub mod morning;
+#[cfg(feature = "loopback")]
+mod open;
 mod operation;
 pub mod paste;
 mod profile;

@@ -25,6 +25,8 @@ use crate::{App, AuthorizationCode, LoginClient, PendingLogin, RedirectUri, Sess
 use crate::{CallbackError, Error};
 use crate::{FloodSummary, StrayRequest};
 
+pub use crate::open::open_in_browser;
+
 /// What is read of a request: its head, at most 16 KiB; a body is never
 /// read. How many connections, and for how long: see `serve.rs`.
 const LIMITS: Limits = Limits {

@@ -157,7 +157,7 @@ async fn login_once(options: &Options) -> Result<Session, String> {
         redirect,
     );
     login(&client, &app, server, options, |url| {
-        if options.open_browser && !open_browser(url) {
+        if options.open_browser && !upstox_login_sdk::loopback::open_in_browser(url) {
             println!("(could not open a browser; open the URL above yourself)");
         }
     })
@@ -232,26 +232,6 @@ fn finish(session: &Session, file: Option<&SessionFile>) -> Result<(), String> {
         );
     }
     Ok(())
-}
-
-fn open_browser(url: &str) -> bool {
-    let candidates: &[(&str, &[&str])] = if cfg!(target_os = "macos") {
-        &[("open", &[])]
-    } else if cfg!(windows) {
-        // Not `cmd /C start`: cmd would split the URL at every `&`.
-        &[("rundll32", &["url.dll,FileProtocolHandler"])]
-    } else {
-        &[("xdg-open", &[])]
-    };
-    candidates.iter().any(|(program, args)| {
-        std::process::Command::new(program)
-            .args(*args)
-            .arg(url)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .is_ok()
-    })
 }
 
 /// `RUST_LOG` (e.g. `RUST_LOG=upstox_login_sdk=debug`) turns on the SDK's
