@@ -8,7 +8,7 @@ use std::time::Duration;
 use upstox_login_sdk::morning::{LoginWay, MorningLogin, Outcome, Step};
 use upstox_login_sdk::simulator::{Simulator, USER_ID};
 use upstox_login_sdk::store::SessionFile;
-use upstox_login_sdk::webhook::{NotifierEvent, NotifierServer};
+use upstox_login_sdk::webhook::{NotifierAddress, NotifierEvent};
 use upstox_login_sdk::{IndieTokenOptions, LoginClient, PayloadRefused};
 use upstox_login_tests::notifier::payload;
 use upstox_login_tests::*;
@@ -28,18 +28,13 @@ fn session_file(name: &str) -> SessionFile {
     SessionFile::new(dir.join("session.json"))
 }
 
-/// A receiver whose URL the simulator posts to.
-async fn indie(sim: &Simulator) -> (LoginWay, String) {
-    let server = NotifierServer::bind("127.0.0.1:0".parse().unwrap(), PATH)
-        .await
-        .unwrap();
-    let url = server.url().unwrap();
-    sim.set_notifier_url(url.clone());
-    let way = LoginWay::Indie {
-        server,
+/// The indie way on a free port; its URL, told at [`Step::NotifierUrl`],
+/// is the one the simulator posts to.
+fn indie() -> LoginWay {
+    LoginWay::Indie {
+        notifier: NotifierAddress::new("127.0.0.1:0".parse().unwrap(), PATH).unwrap(),
         options: IndieTokenOptions::default(),
-    };
-    (way, url)
+    }
 }
 
 async fn log_in(
@@ -49,12 +44,16 @@ async fn log_in(
     verify: bool,
 ) -> (Outcome, Vec<String>) {
     let app = app();
-    let (way, _) = indie(sim).await;
     let mut steps = Vec::new();
     let done = MorningLogin::new(file, &app)
         .timeout(Duration::from_secs(20))
         .verify(verify)
-        .run(client, way, |step| steps.push(format!("{step:?}")))
+        .run(client, indie(), |step| {
+            if let Step::NotifierUrl(url) = step {
+                sim.set_notifier_url(url);
+            }
+            steps.push(format!("{step:?}"))
+        })
         .await
         .expect("a session");
     (done.outcome, steps)
@@ -75,28 +74,32 @@ async fn the_saved_sessions_account_is_expected_of_a_new_token() {
     let stranger = sim.issue_token_for("OTHER1");
     sim.set_approval_delay(Some(Duration::from_secs(3)));
     let app = app();
-    let (way, url) = indie(&sim).await;
-    let forger = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let forged = payload(CLIENT_ID, "OTHER1", stranger.secret());
-        reqwest::Client::new()
-            .post(&url)
-            .body(forged.to_string())
-            .send()
-            .await
-            .map(|a| a.status().as_u16())
-    });
+    let forged = payload(CLIENT_ID, "OTHER1", stranger.secret()).to_string();
+    let mut forger = None;
     let mut events = Vec::new();
     let done = MorningLogin::new(&file, &app)
         .margin(Duration::from_secs(3 * 86_400))
         .timeout(Duration::from_secs(20))
-        .run(&client, way, |step| {
-            if let Step::Notifier(event) = step {
-                events.push(event)
+        .run(&client, indie(), |step| match step {
+            Step::NotifierUrl(url) => {
+                sim.set_notifier_url(url);
+                let (url, forged) = (url.to_string(), forged.clone());
+                forger = Some(tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    reqwest::Client::new()
+                        .post(&url)
+                        .body(forged)
+                        .send()
+                        .await
+                        .map(|a| a.status().as_u16())
+                }));
             }
+            Step::Notifier(event) => events.push(event),
+            _ => {}
         })
         .await
         .expect("a session");
+    let forger = forger.expect("the receiver's URL was told");
     assert_eq!(forger.await.unwrap().unwrap(), 400);
     assert_eq!(done.outcome, Outcome::LoggedIn);
     assert_eq!(done.session.user_id(), Some(USER_ID));

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use upstox_login_sdk::webhook::NotifierServer;
+use upstox_login_sdk::webhook::{NotifierAddress, NotifierServer};
 use upstox_login_tests::*;
 
 const PATH: &str = "/upstox/notify/s3cret-path";
@@ -97,6 +97,16 @@ async fn a_bad_certificate_or_key_is_refused_naming_the_file() {
         // Named in the error or its cause (each printed once by `Debug`).
         let shown = format!("{err:?}");
         assert!(shown.contains(named), "{cert} {key}: {shown}");
+        // The same, before anything is bound, for a receiver bound later.
+        let err = NotifierAddress::new("127.0.0.1:0".parse().unwrap(), PATH)
+            .unwrap()
+            .with_tls(&dir.join(cert), &dir.join(key))
+            .unwrap_err();
+        assert!(
+            matches!(&err, upstox_login_sdk::Error::Listen { address: None, .. }),
+            "{err:?}"
+        );
+        assert!(format!("{err:?}").contains(named), "{cert} {key}: {err:?}");
     }
     let _ = std::fs::remove_dir_all(dir);
 }

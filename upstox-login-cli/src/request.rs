@@ -6,7 +6,7 @@ use std::time::Duration;
 use upstox_login_sdk::expiry::format_ist;
 use upstox_login_sdk::morning::{LoginWay, MorningLogin, Outcome, Step};
 use upstox_login_sdk::terminal::escape;
-use upstox_login_sdk::webhook::NotifierServer;
+use upstox_login_sdk::webhook::NotifierAddress;
 use upstox_login_sdk::IndieTokenOptions;
 
 use crate::cli::{Common, RequestArgs};
@@ -38,25 +38,20 @@ async fn request(context: &Context, args: &RequestArgs) -> Result<ExitCode, Stri
         None => args.listen,
     };
     let path = notifier_path(context, args);
-    let mut server = NotifierServer::bind(listen, &path)
-        .await
-        .map_err(|e| report::describe(&e, None))?;
+    // Checked now, the certificate read; bound only once the lock is held.
+    let mut notifier =
+        NotifierAddress::new(listen, &path).map_err(|e| report::describe(&e, None))?;
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
-        server = server
+        notifier = notifier
             .with_tls(cert, key)
             .map_err(|e| report::describe(&e, None))?;
     }
-    let listening = server.url().map_err(|e| e.to_string())?;
-    if let Some(simulator) = &simulator {
-        simulator.set_notifier_url(listening.clone());
-        simulator.set_approval_delay(Some(Duration::from_secs(1)));
-        eprintln!("SIMULATED: the account holder approves after a second");
-    }
     let timeout = Duration::from_secs(args.timeout);
     let way = LoginWay::Indie {
-        server,
+        notifier,
         options: IndieTokenOptions::default(),
     };
+    let mut listening = String::new();
     let held_by = std::cell::Cell::new(None);
     let trusted_first = std::cell::Cell::new(false);
     let on_step = |step: Step<'_>| match step {
@@ -68,6 +63,14 @@ async fn request(context: &Context, args: &RequestArgs) -> Result<ExitCode, Stri
                     .map(|p| format!(" (process {p})"))
                     .unwrap_or_default()
             )
+        }
+        Step::NotifierUrl(url) => {
+            if let Some(simulator) = &simulator {
+                simulator.set_notifier_url(url);
+                simulator.set_approval_delay(Some(Duration::from_secs(1)));
+                eprintln!("SIMULATED: the account holder approves after a second");
+            }
+            listening = url.to_string();
         }
         Step::IndieRequested(request) => {
             let until = match (
@@ -109,6 +112,10 @@ async fn request(context: &Context, args: &RequestArgs) -> Result<ExitCode, Stri
                 );
             }
         }
+        Outcome::WaitedForAnother => eprintln!(
+            "Another program received the token: the session of {whose} in {path} is valid \
+             until {until}; no request needed."
+        ),
         _ => {
             eprintln!("The session of {whose} in {path} is valid until {until}; no request needed.")
         }

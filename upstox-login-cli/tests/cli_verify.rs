@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use common::*;
 use serde_json::{json, Value};
@@ -14,27 +14,6 @@ use upstox_login_sdk::LoginClient;
 
 const PATH: &str = "/upstox/notify/k33p-th1s-0ut-of-ps";
 const MADE_UP: &str = "made-up-token-0123456789";
-
-fn millis(t: SystemTime) -> String {
-    t.duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis()
-        .to_string()
-}
-
-fn payload(client_id: &str, user_id: &str, token: &str, issued: SystemTime) -> Value {
-    json!({"client_id": client_id, "user_id": user_id, "access_token": token,
-        "token_type": "Bearer", "issued_at": millis(issued),
-        "expires_at": millis(upstox_login_sdk::expiry::expires_at(issued)),
-        "message_type": "access_token"})
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 fn client(upstox: &Upstox) -> LoginClient {
     LoginClient::builder()

@@ -11,8 +11,10 @@
 //!    [`Waiting::SessionLock`]) and then returns what the first saved
 //!    ([`Outcome::WaitedForAnother`]). The OS releases the lock of a program
 //!    that dies, so nothing deadlocks;
-//! 4. logs in the [`LoginWay`] given, saves the session, and only then
-//!    returns it ([`Outcome::LoggedIn`]).
+//! 4. logs in the [`LoginWay`] given (its listener, the callback's or the
+//!    notifier's, bound only now: never for a reused session, and a second
+//!    program on the same port waits instead of colliding), saves the
+//!    session, and only then returns it ([`Outcome::LoggedIn`]).
 //!
 //! ```no_run
 //! # async fn demo(app: upstox_login_sdk::App) -> Result<(), upstox_login_sdk::Error> {
@@ -37,12 +39,12 @@ use std::fmt;
 use std::io::BufRead;
 use std::time::{Duration, SystemTime};
 
-use crate::error::{SetupError, Waiting};
+use crate::error::{Listener, SetupError, Waiting};
 use crate::lock;
 use crate::loopback::{CallbackServer, LoopbackEvent};
 use crate::paste::code_from_pasted;
 use crate::store::SessionFile;
-use crate::webhook::{NotifierEvent, NotifierServer};
+use crate::webhook::{NotifierAddress, NotifierEvent};
 use crate::{
     App, Error, ErrorCode, IndieTokenOptions, IndieTokenRequest, LoginClient, NotifierVerifier,
     Session,
@@ -89,10 +91,13 @@ pub enum LoginWay {
     /// listener checks a callback (redirect URI, then state).
     Paste(Box<dyn BufRead + Send>),
     /// The indie-user flow: a token request, approved by the account holder
-    /// in the Upstox app, whose payload `server` receives.
+    /// in the Upstox app, whose payload a receiver on `notifier` takes. It
+    /// is bound only once the lock is held (so a second program on the same
+    /// port waits rather than fails), and its URL told
+    /// ([`Step::NotifierUrl`]) before the request is made.
     Indie {
-        /// The receiver of the notifier POST.
-        server: NotifierServer,
+        /// Where the receiver of the notifier POST listens.
+        notifier: NotifierAddress,
         /// The request's options.
         options: IndieTokenOptions,
     },
@@ -103,9 +108,9 @@ impl fmt::Debug for LoginWay {
         match self {
             LoginWay::Browser => f.write_str("Browser"),
             LoginWay::Paste(_) => f.write_str("Paste"),
-            LoginWay::Indie { server, options } => f
+            LoginWay::Indie { notifier, options } => f
                 .debug_struct("Indie")
-                .field("server", server)
+                .field("notifier", notifier)
                 .field("options", options)
                 .finish(),
         }
@@ -128,6 +133,10 @@ pub enum Step<'a> {
     PasteUrl(&'a url::Url),
     /// A request the callback listener ignored or rejected.
     Callback(LoopbackEvent),
+    /// The indie-user flow's receiver listens at this URL (its real port):
+    /// where the registered notifier URL must reach. Told before the
+    /// request is made.
+    NotifierUrl(&'a str),
     /// The indie-user request was accepted: the account holder approves it.
     IndieRequested(&'a IndieTokenRequest),
     /// A request the notifier receiver ignored or rejected.
@@ -313,7 +322,14 @@ impl<'a> MorningLogin<'a> {
                 let code = code_from_pasted(&pending, &line)?;
                 Ok(client.exchange_code(app, code).await?)
             }
-            LoginWay::Indie { server, options } => {
+            LoginWay::Indie { notifier, options } => {
+                // Bound under the lock, before anything is spent: a port another
+                // program holds fails here, and the lock is released on return.
+                let server = notifier.bind().await?;
+                let url = server
+                    .url()
+                    .map_err(|e| Error::listen(Listener::NotifierWebhook, None, e))?;
+                on_step(Step::NotifierUrl(&url));
                 let expected = match &self.user_id {
                     Some(user_id) => Some(user_id.clone()),
                     None => self.file.load_user_id()?,

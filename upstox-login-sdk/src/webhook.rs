@@ -25,8 +25,10 @@
 //! ([`NotifierServer::bind_host`] on `localhost` listens on both loopback
 //! addresses, whichever the forwarder resolves), or served by this
 //! receiver itself with a certificate (`NotifierServer::with_tls`, feature
-//! `webhook-tls`). Nothing authenticates that POST, and a client id is no
-//! secret: make the path hard to guess (`/upstox/notify/<random>`,
+//! `webhook-tls`). A [`NotifierAddress`] holds where and how to listen,
+//! checked at once and bound later: `morning::LoginWay::Indie` binds it
+//! under the session's lock. Nothing authenticates that POST, and a client
+//! id is no secret: make the path hard to guess (`/upstox/notify/<random>`,
 //! registered as such), and pin the account the token must belong to
 //! ([`NotifierVerifier::expected_user_id`]). What the verification cannot
 //! stop: a stranger who holds a valid token of the expected account
@@ -131,7 +133,7 @@ impl NotifierServer {
     /// compared exactly). `address` alone: for `localhost` (both loopback
     /// addresses), use [`bind_host`](Self::bind_host).
     pub async fn bind(address: SocketAddr, path: &str) -> Result<Self, Error> {
-        Self::listen(Host::Ip(address.ip()), address.port(), path).await
+        NotifierAddress::new(address, path)?.bind().await
     }
 
     /// Listens on every address `host` stands for: `localhost` is both
@@ -141,38 +143,7 @@ impl NotifierServer {
     /// rather than leave the POSTs to that address to whatever listens
     /// there. Port `0` picks a port free on all of them.
     pub async fn bind_host(host: &str, port: u16, path: &str) -> Result<Self, Error> {
-        let host = if host.eq_ignore_ascii_case("localhost") {
-            Host::Localhost
-        } else {
-            let ip = host.trim_start_matches('[').trim_end_matches(']');
-            Host::Ip(ip.parse().map_err(|_| {
-                Error::InvalidInput(format!(
-                    "the listen host {} is neither `localhost` nor an IP address",
-                    escape(host)
-                ))
-            })?)
-        };
-        Self::listen(host, port, path).await
-    }
-
-    async fn listen(host: Host, port: u16, path: &str) -> Result<Self, Error> {
-        if !path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(Error::InvalidInput(format!(
-                "{} cannot be the notifier webhook's path (it starts with `/`, with no white \
-                 space)",
-                escape(path)
-            )));
-        }
-        // The address is named, so that the user knows which one another program holds.
-        let (listener, also) = serve::bind(host, port).await.map_err(|(address, error)| {
-            Error::listen(Listener::NotifierWebhook, Some(address), error)
-        })?;
-        Ok(Self {
-            localhost: also.is_some(),
-            server: Server::new(listener, also, LIMITS),
-            target: path.to_string(),
-            tls: false,
-        })
+        NotifierAddress::host(host, port, path)?.bind().await
     }
 
     /// Serves HTTPS instead of HTTP, with the certificate chain and the
@@ -181,15 +152,18 @@ impl NotifierServer {
     #[cfg(feature = "webhook-tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "webhook-tls")))]
     pub fn with_tls(
-        mut self,
+        self,
         cert_pem: &std::path::Path,
         key_pem: &std::path::Path,
     ) -> Result<Self, Error> {
-        let acceptor = serve::tls_acceptor(cert_pem, key_pem)
-            .map_err(|e| Error::listen(Listener::NotifierWebhook, None, e))?;
+        Ok(self.serving_tls(tls_acceptor(cert_pem, key_pem)?))
+    }
+
+    #[cfg(feature = "webhook-tls")]
+    fn serving_tls(mut self, acceptor: tokio_rustls::TlsAcceptor) -> Self {
         self.server.set_tls(acceptor);
         self.tls = true;
-        Ok(self)
+        self
     }
 
     /// The address listened on (with the real port; for `localhost`, the
@@ -351,6 +325,136 @@ impl NotifierServer {
         }
         NotifierPayload::parse(&request.body).map_err(Refusal::Refused)
     }
+}
+
+/// Where a [`NotifierServer`] is to listen, checked but not yet bound: the
+/// address, the path and, with `webhook-tls`, the certificate. For
+/// `morning::LoginWay::Indie`, which binds it only once no saved session
+/// will do and the session's lock is held: two programs on one port then
+/// wait for each other instead of colliding.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use upstox_login_sdk::webhook::NotifierAddress;
+///
+/// let address = NotifierAddress::new("127.0.0.1:8080".parse()?, "/upstox/notify/k3ep-th1s-s3cret")?;
+/// let server = address.bind().await?;
+/// println!("forward the notifier URL to {}", server.url()?);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct NotifierAddress {
+    host: Host,
+    port: u16,
+    /// The request target Upstox POSTs to: the path, and the query if any.
+    target: String,
+    #[cfg(feature = "webhook-tls")]
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl fmt::Debug for NotifierAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("NotifierAddress");
+        debug
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("target", &self.target);
+        #[cfg(feature = "webhook-tls")]
+        debug.field("tls", &self.tls.is_some());
+        debug.finish()
+    }
+}
+
+impl NotifierAddress {
+    /// `address` (port `0`: a free one, picked at [`bind`](Self::bind))
+    /// and `path`, as [`NotifierServer::bind`] takes them. Fails now on a
+    /// path that cannot be one.
+    pub fn new(address: SocketAddr, path: &str) -> Result<Self, Error> {
+        Self::checked(Host::Ip(address.ip()), address.port(), path)
+    }
+
+    /// Every address `host` stands for (`localhost`: both loopbacks), as
+    /// [`NotifierServer::bind_host`] takes them. Fails now on a host that
+    /// is neither `localhost` nor an IP address, or a path that cannot be
+    /// one.
+    pub fn host(host: &str, port: u16, path: &str) -> Result<Self, Error> {
+        let host = if host.eq_ignore_ascii_case("localhost") {
+            Host::Localhost
+        } else {
+            let ip = host.trim_start_matches('[').trim_end_matches(']');
+            Host::Ip(ip.parse().map_err(|_| {
+                Error::InvalidInput(format!(
+                    "the listen host {} is neither `localhost` nor an IP address",
+                    escape(host)
+                ))
+            })?)
+        };
+        Self::checked(host, port, path)
+    }
+
+    fn checked(host: Host, port: u16, path: &str) -> Result<Self, Error> {
+        if !path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Error::InvalidInput(format!(
+                "{} cannot be the notifier webhook's path (it starts with `/`, with no white \
+                 space)",
+                escape(path)
+            )));
+        }
+        Ok(Self {
+            host,
+            port,
+            target: path.to_string(),
+            #[cfg(feature = "webhook-tls")]
+            tls: None,
+        })
+    }
+
+    /// Serves HTTPS, as [`NotifierServer::with_tls`] does. The PEM files
+    /// are read now, so that a bad certificate or key fails before anything
+    /// is bound or sent.
+    #[cfg(feature = "webhook-tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "webhook-tls")))]
+    pub fn with_tls(
+        mut self,
+        cert_pem: &std::path::Path,
+        key_pem: &std::path::Path,
+    ) -> Result<Self, Error> {
+        self.tls = Some(tls_acceptor(cert_pem, key_pem)?);
+        Ok(self)
+    }
+
+    /// Listens there. Fails with [`Error::Listen`] naming the address that
+    /// could not be had (another program holds it, say).
+    pub async fn bind(&self) -> Result<NotifierServer, Error> {
+        // The address is named, so that the user knows which one another program holds.
+        let (listener, also) =
+            serve::bind(self.host, self.port)
+                .await
+                .map_err(|(address, error)| {
+                    Error::listen(Listener::NotifierWebhook, Some(address), error)
+                })?;
+        let server = NotifierServer {
+            localhost: also.is_some(),
+            server: Server::new(listener, also, LIMITS),
+            target: self.target.clone(),
+            tls: false,
+        };
+        #[cfg(feature = "webhook-tls")]
+        let server = match &self.tls {
+            Some(acceptor) => server.serving_tls(acceptor.clone()),
+            None => server,
+        };
+        Ok(server)
+    }
+}
+
+#[cfg(feature = "webhook-tls")]
+fn tls_acceptor(
+    cert_pem: &std::path::Path,
+    key_pem: &std::path::Path,
+) -> Result<tokio_rustls::TlsAcceptor, Error> {
+    serve::tls_acceptor(cert_pem, key_pem)
+        .map_err(|e| Error::listen(Listener::NotifierWebhook, None, e))
 }
 
 /// At most one verification call starts in this time.

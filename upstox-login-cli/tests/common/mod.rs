@@ -5,8 +5,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStderr, Command};
 use upstox_login_sdk::simulator::Simulator;
@@ -233,4 +234,27 @@ pub async fn run(mut command: Command) -> (bool, String, String) {
 
 pub fn exists(path: &Path) -> bool {
     path.exists()
+}
+
+/// A port free now, for a command's fixed `--listen`.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+pub fn millis(t: SystemTime) -> String {
+    t.duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        .to_string()
+}
+
+/// A notifier payload as Upstox POSTs it, for a token issued at `issued`.
+pub fn payload(client_id: &str, user_id: &str, token: &str, issued: SystemTime) -> Value {
+    json!({"client_id": client_id, "user_id": user_id, "access_token": token,
+        "token_type": "Bearer", "issued_at": millis(issued),
+        "expires_at": millis(upstox_login_sdk::expiry::expires_at(issued)),
+        "message_type": "access_token"})
 }
