@@ -82,7 +82,7 @@ pub fn render(
         Ok(c) => writeln!(
             out,
             "- Cold `cargo install --path upstox-login-cli --locked --offline` (the \
-             workspace's release profile, opt-level 1; TLS by ring; its own target directory, sources already downloaded): **{:.0} s**, {} crates compiled.",
+             workspace's release profile, opt-level 1 without LTO; TLS by ring; its own target directory, sources already downloaded): **{:.0} s**, {} crates compiled.",
             c.seconds, c.crates
         ),
         Err(e) => writeln!(out, "- Cold `cargo install` of upstox-login: {e}."),
