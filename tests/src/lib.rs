@@ -25,6 +25,21 @@ pub const ACCESS_TOKEN: &str = "eyJ0eXAiOiJKV1Q.access.token";
 /// The extended token the mocks hand out.
 pub const EXTENDED_TOKEN: &str = "ext-token-0123456789";
 
+/// A session file in a fresh folder of its own under the temp dir, named
+/// after `test` (e.g. `morning-indie-two`).
+pub fn session_file(test: &str) -> upstox_login_sdk::store::SessionFile {
+    let dir = std::env::temp_dir().join(format!(
+        "{test}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir).expect("a folder");
+    upstox_login_sdk::store::SessionFile::new(dir.join("session.json"))
+}
+
 /// The app every test logs in as.
 pub fn app() -> App {
     App::new(

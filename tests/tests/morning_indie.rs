@@ -16,19 +16,6 @@ use upstox_login_tests::*;
 
 const PATH: &str = "/upstox/notify/0ne-p0rt";
 
-fn session_file(name: &str) -> SessionFile {
-    let dir = std::env::temp_dir().join(format!(
-        "morning-indie-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).expect("a folder");
-    SessionFile::new(dir.join("session.json"))
-}
-
 /// An address free now, on loopback.
 fn free_address() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -70,7 +57,7 @@ async fn two_programs_on_one_port_make_one_request() {
     sim.set_approval_delay(None);
     let client = client(sim.base_url());
     let app = app();
-    let file = session_file("two");
+    let file = session_file("morning-indie-two");
     let address = free_address();
     let url = format!("http://{address}{PATH}");
     sim.set_notifier_url(url.clone());
@@ -137,7 +124,7 @@ async fn two_programs_on_one_port_make_one_request() {
 #[tokio::test]
 async fn a_reused_session_binds_nothing() {
     let sim = Simulator::start(&app()).await.unwrap();
-    let file = session_file("reused");
+    let file = session_file("morning-indie-reused");
     let address = free_address();
     log_in(&sim, &file, address).await;
 
@@ -158,7 +145,7 @@ async fn a_reused_session_binds_nothing() {
 #[tokio::test]
 async fn a_taken_port_fails_under_the_lock_spending_nothing() {
     let sim = Simulator::start(&app()).await.unwrap();
-    let file = session_file("taken");
+    let file = session_file("morning-indie-taken");
     let address = free_address();
     let held = std::net::TcpListener::bind(address).expect("the port held");
     let app = app();

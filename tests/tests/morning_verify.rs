@@ -15,19 +15,6 @@ use upstox_login_tests::*;
 
 const PATH: &str = "/upstox/notify/s3cret-path";
 
-fn session_file(name: &str) -> SessionFile {
-    let dir = std::env::temp_dir().join(format!(
-        "morning-verify-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).expect("a folder");
-    SessionFile::new(dir.join("session.json"))
-}
-
 /// The indie way on a free port; its URL, told at [`Step::NotifierUrl`],
 /// is the one the simulator posts to.
 fn indie() -> LoginWay {
@@ -63,7 +50,7 @@ async fn log_in(
 async fn the_saved_sessions_account_is_expected_of_a_new_token() {
     let sim = Simulator::start(&app()).await.unwrap();
     let client = client(sim.base_url());
-    let file = session_file("expected");
+    let file = session_file("morning-verify-expected");
     let (outcome, steps) = log_in(&sim, &client, &file, false).await;
     assert_eq!(outcome, Outcome::LoggedIn);
     // Nothing to expect the first time: the step says so.
@@ -118,7 +105,7 @@ async fn the_saved_sessions_account_is_expected_of_a_new_token() {
 async fn verify_finds_a_revoked_saved_token_and_logs_in_again() {
     let sim = Simulator::start(&app()).await.unwrap();
     let client = client(sim.base_url());
-    let file = session_file("revoked");
+    let file = session_file("morning-verify-revoked");
     log_in(&sim, &client, &file, false).await;
     let saved = file.load().unwrap().unwrap();
     let (outcome, _) = log_in(&sim, &client, &file, true).await;
