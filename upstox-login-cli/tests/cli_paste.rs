@@ -35,6 +35,19 @@ async fn paste(
     (ok, stderr)
 }
 
+/// The paste was refused, saying `why`: nothing saved, and nothing sent
+/// with the code (the simulator saw no exchange to refuse).
+fn refused(home: &Home, upstox: &Upstox, ok: bool, stderr: &str, why: &str) {
+    assert!(!ok);
+    assert!(stderr.contains(why), "{stderr}");
+    assert!(!home.session("default").exists());
+    assert!(
+        upstox.sim.problems().is_empty(),
+        "{:?}",
+        upstox.sim.problems()
+    );
+}
+
 /// `url` with its query parameter `name` set to `value`.
 fn with(url: &url::Url, name: &str, value: &str) -> String {
     let pairs: Vec<(String, String)> = url
@@ -73,15 +86,7 @@ async fn a_pasted_url_with_another_state_is_refused() {
     let home = Home::new("paste-state");
     let upstox = Upstox::start().await;
     let (ok, stderr) = paste(&home, &upstox, |landed| with(landed, "state", "forged")).await;
-    assert!(!ok);
-    assert!(stderr.contains("state does not match"), "{stderr}");
-    assert!(!home.session("default").exists());
-    // Nothing was sent with the code.
-    assert!(
-        upstox.sim.problems().is_empty(),
-        "{:?}",
-        upstox.sim.problems()
-    );
+    refused(&home, &upstox, ok, &stderr, "state does not match");
 }
 
 #[tokio::test]
@@ -94,14 +99,7 @@ async fn a_pasted_url_from_another_host_is_refused() {
         other.to_string()
     })
     .await;
-    assert!(!ok);
-    assert!(stderr.contains("not to the redirect URI"), "{stderr}");
-    assert!(!home.session("default").exists());
-    assert!(
-        upstox.sim.problems().is_empty(),
-        "{:?}",
-        upstox.sim.problems()
-    );
+    refused(&home, &upstox, ok, &stderr, "not to the redirect URI");
 }
 
 #[tokio::test]

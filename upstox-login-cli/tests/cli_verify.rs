@@ -32,6 +32,20 @@ fn saved_token(home: &Home) -> String {
         .to_string()
 }
 
+/// `request --listen 127.0.0.1:PORT --path PATH` with the test's
+/// credentials, the simulator posting there: exit success and stderr.
+async fn request(home: &Home, upstox: &Upstox) -> (bool, String) {
+    let port = free_port();
+    upstox
+        .sim
+        .set_notifier_url(format!("http://127.0.0.1:{port}{PATH}"));
+    let listen = format!("127.0.0.1:{port}");
+    let mut command = home.command(&["request", "--listen", &listen, "--path", PATH]);
+    upstox.credentials(&mut command);
+    let (ok, _, stderr) = run(command).await;
+    (ok, stderr)
+}
+
 #[tokio::test]
 async fn request_refuses_forged_payloads_and_takes_the_real_one() {
     let home = Home::new("verify-request");
@@ -107,14 +121,7 @@ async fn request_refuses_forged_payloads_and_takes_the_real_one() {
 async fn request_without_an_expected_account_says_how_to_pin_it() {
     let home = Home::new("verify-unpinned");
     let upstox = Upstox::start().await;
-    let port = free_port();
-    upstox
-        .sim
-        .set_notifier_url(format!("http://127.0.0.1:{port}{PATH}"));
-    let listen = format!("127.0.0.1:{port}");
-    let mut command = home.command(&["request", "--listen", &listen, "--path", PATH]);
-    upstox.credentials(&mut command);
-    let (ok, _, stderr) = run(command).await;
+    let (ok, stderr) = request(&home, &upstox).await;
     assert!(ok, "{stderr}");
     assert!(stderr.contains("first token that verified"), "{stderr}");
     assert!(stderr.contains(&format!("--user-id {USER_ID}")), "{stderr}");
@@ -126,14 +133,7 @@ async fn request_without_an_expected_account_says_how_to_pin_it() {
 async fn a_revoked_token_is_found_by_verify() {
     let home = Home::new("verify-revoked");
     let upstox = Upstox::start().await;
-    let port = free_port();
-    upstox
-        .sim
-        .set_notifier_url(format!("http://127.0.0.1:{port}{PATH}"));
-    let listen = format!("127.0.0.1:{port}");
-    let mut command = home.command(&["request", "--listen", &listen, "--path", PATH]);
-    upstox.credentials(&mut command);
-    let (ok, _, stderr) = run(command).await;
+    let (ok, stderr) = request(&home, &upstox).await;
     assert!(ok, "{stderr}");
     let token = saved_token(&home);
 
