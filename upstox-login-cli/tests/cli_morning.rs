@@ -75,24 +75,6 @@ async fn an_expired_session_is_not_handed_out() {
     assert!(stdout.contains("expired"), "{stdout}");
 }
 
-/// Rewrites the session file as one that expired an hour ago.
-pub fn expire(path: &std::path::Path) {
-    let mut stored: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    let past = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-        - 3_600_000;
-    stored["session"]["expires_at"] = past.into();
-    let temp = path.with_extension("tmp");
-    std::fs::File::create(&temp)
-        .unwrap()
-        .write_all(stored.to_string().as_bytes())
-        .unwrap();
-    std::fs::rename(&temp, path).unwrap();
-}
-
 #[tokio::test]
 async fn two_programs_at_once_log_in_once() {
     let home = Home::new("two");

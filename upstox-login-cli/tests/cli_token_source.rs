@@ -39,20 +39,3 @@ async fn next(stdout: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdou
         .expect("stdout read")
         .expect("a line")
 }
-
-fn expire(path: &std::path::Path) {
-    let mut stored: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    let past = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-        - 3_600_000;
-    stored["session"]["expires_at"] = past.into();
-    let temp = path.with_extension("tmp");
-    std::fs::write(&temp, stored.to_string()).unwrap();
-    // Owner-only, as the store writes it: it refuses a file others can read.
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o600)).unwrap();
-    std::fs::rename(&temp, path).unwrap();
-}

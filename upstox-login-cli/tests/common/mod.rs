@@ -258,3 +258,22 @@ pub fn payload(client_id: &str, user_id: &str, token: &str, issued: SystemTime) 
         "expires_at": millis(upstox_login_sdk::expiry::expires_at(issued)),
         "message_type": "access_token"})
 }
+
+/// Rewrites the session file as one that expired an hour ago, owner-only
+/// as the store writes it (it refuses a file others can read), replacing
+/// it as the morning does.
+pub fn expire(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let past = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+        - 3_600_000;
+    stored["session"]["expires_at"] = past.into();
+    let temp = path.with_extension("tmp");
+    std::fs::write(&temp, stored.to_string()).unwrap();
+    std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::rename(&temp, path).unwrap();
+}
