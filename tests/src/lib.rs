@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod log_capture;
 pub mod notifier;
 pub mod op;
 pub mod raw_server;

@@ -3,9 +3,6 @@
 //! tests of one binary, so a test running without a subscriber beside it
 //! could hide the events this one must see.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use httpmock::prelude::*;
 use serde_json::json;
 use upstox_login_sdk::AccessToken;
@@ -17,34 +14,12 @@ fn profile_answer() -> serde_json::Value {
     json!({"status": "success", "data": {"user_id": "AB1234", "user_name": "A Trader"}})
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// At TRACE, neither a success nor a refusal (whose body echoes the token)
 /// logs the token, and neither the profile, the error nor the generated
 /// builder shows it.
 #[tokio::test(flavor = "current_thread")]
 async fn the_token_is_in_no_log_line_and_no_output() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let _ = tracing_log::LogTracer::init();
-    log::set_max_level(log::LevelFilter::Trace);
+    let (capture, guard) = log_capture::LogCapture::start();
 
     let server = MockServer::start_async().await;
     server
@@ -82,8 +57,8 @@ async fn the_token_is_in_no_log_line_and_no_output() {
         .get_profile()
         .authorization(format!("Bearer {ACCESS_TOKEN}"));
     out.push_str(&format!("{builder:?}\n"));
-    drop(_guard);
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    drop(guard);
+    let logs = capture.text();
     assert!(logs.contains("profile"), "TRACE saw the call:\n{logs}");
     for text in [&logs, &out] {
         for secret in [ACCESS_TOKEN, echoed] {

@@ -4,9 +4,6 @@
 //! records, through tracing-log), every value and error is formatted both
 //! ways, and all of it is searched for the secrets in every spelling.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use httpmock::prelude::*;
 use serde_json::json;
 use upstox_login_sdk::loopback::CallbackServer;
@@ -18,19 +15,6 @@ use upstox_login_tests::*;
 
 const REFRESH_TOKEN: &str = "refresh-Zq8+/=";
 const WEBHOOK_TOKEN: &str = "webhook-token-XYZ987";
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Every spelling a secret could leak in.
 fn spellings(secret: &str) -> Vec<String> {
@@ -101,16 +85,7 @@ macro_rules! all {
 
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_reaches_debug_display_errors_or_logs() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let _ = tracing_log::LogTracer::init();
-    log::set_max_level(log::LevelFilter::Trace);
+    let (capture, _guard) = log_capture::LogCapture::start();
 
     let mut out = String::new();
     let server = MockServer::start_async().await;
@@ -296,7 +271,7 @@ async fn no_secret_reaches_debug_display_errors_or_logs() {
     both!(out, events);
 
     assert_clean("formatted values and errors", &out);
-    let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
+    let logs = capture.text();
     assert!(
         logs.contains("answered"),
         "the subscriber captured the SDK's events:\n{logs}"
