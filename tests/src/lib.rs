@@ -41,6 +41,20 @@ pub fn session_file(test: &str) -> upstox_login_sdk::store::SessionFile {
     upstox_login_sdk::store::SessionFile::new(dir.join("session.json"))
 }
 
+/// A port free on 127.0.0.1 whose IPv6 side, `[::1]`, another program
+/// (the test) holds; `None` where the machine has no IPv6 loopback.
+pub fn port_taken_on_ipv6_only() -> Option<(u16, std::net::TcpListener)> {
+    std::net::TcpListener::bind("[::1]:0").ok()?;
+    for _ in 0..20 {
+        let v4 = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = v4.local_addr().unwrap().port();
+        if let Ok(other) = std::net::TcpListener::bind(("::1", port)) {
+            return Some((port, other));
+        }
+    }
+    panic!("no port free on both loopback addresses");
+}
+
 /// The app every test logs in as.
 pub fn app() -> App {
     App::new(

@@ -338,20 +338,6 @@ async fn localhost_listens_on_both_loopback_addresses() {
     assert_eq!(events.len(), usize::from(v6_available));
 }
 
-/// A port free on 127.0.0.1 whose IPv6 side, `[::1]`, another program
-/// (this test) holds; `None` where the machine has no IPv6 loopback.
-fn port_taken_on_ipv6_only() -> Option<(u16, std::net::TcpListener)> {
-    std::net::TcpListener::bind("[::1]:0").ok()?;
-    for _ in 0..20 {
-        let v4 = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = v4.local_addr().unwrap().port();
-        if let Ok(other) = std::net::TcpListener::bind(("::1", port)) {
-            return Some((port, other));
-        }
-    }
-    panic!("no port free on both loopback addresses");
-}
-
 /// Another program listening on `[::1]:PORT` would get the code and the
 /// state from a browser that tries IPv6 first for `localhost`: binding
 /// fails, before any URL is printed, naming the address and the problem.

@@ -14,20 +14,6 @@ fn payload() -> String {
     notifier::payload(CLIENT_ID, "AB1234", "webhook-access-token-0123").to_string()
 }
 
-/// A port free on 127.0.0.1 whose IPv6 side, `[::1]`, another program
-/// (this test) holds; `None` where the machine has no IPv6 loopback.
-fn port_taken_on_ipv6_only() -> Option<(u16, std::net::TcpListener)> {
-    std::net::TcpListener::bind("[::1]:0").ok()?;
-    for _ in 0..20 {
-        let v4 = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = v4.local_addr().unwrap().port();
-        if let Ok(other) = std::net::TcpListener::bind(("::1", port)) {
-            return Some((port, other));
-        }
-    }
-    panic!("no port free on both loopback addresses");
-}
-
 /// The attacker holds `[::1]:PORT`: the receiver refuses to start, naming
 /// that address, and leaves nothing listening on the IPv4 side.
 #[tokio::test]
